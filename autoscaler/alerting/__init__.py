@@ -1,0 +1,1 @@
+"""autoscaler.alerting (see DESIGN.md)."""

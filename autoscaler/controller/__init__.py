@@ -1,0 +1,1 @@
+"""autoscaler.controller (see DESIGN.md)."""

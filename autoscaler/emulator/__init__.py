@@ -1,0 +1,1 @@
+"""autoscaler.emulator (see DESIGN.md)."""

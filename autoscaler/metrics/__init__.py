@@ -1,0 +1,1 @@
+"""autoscaler.metrics (see DESIGN.md)."""

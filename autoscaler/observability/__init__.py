@@ -1,0 +1,1 @@
+"""autoscaler.observability (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""autoscaler.policy (see DESIGN.md)."""

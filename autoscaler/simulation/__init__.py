@@ -1,0 +1,1 @@
+"""autoscaler.simulation (see DESIGN.md)."""
