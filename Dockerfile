@@ -11,7 +11,7 @@ RUN pip install --no-cache-dir --prefix=/install .
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /var/lib/autoscaler --create-home autoscaler
 COPY --from=build /install /usr/local
-COPY config /etc/autoscaler
+COPY config /etc/autoscaler/config
 COPY policies /etc/autoscaler/policies
 USER 10001
 WORKDIR /var/lib/autoscaler
@@ -19,4 +19,4 @@ EXPOSE 9847
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9847/healthz', timeout=2).status == 200 else 1)"
 ENTRYPOINT ["autoscaler"]
-CMD ["run", "--config", "/etc/autoscaler/autoscaler.yaml", "--listen", "0.0.0.0:9847"]
+CMD ["run", "--config", "/etc/autoscaler/config/autoscaler.yaml", "--listen", "0.0.0.0:9847"]

@@ -19,14 +19,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from autoscaler.timeutil import ensure_utc
+
 __all__ = ["Clock", "SystemClock", "VirtualClock", "ensure_utc"]
-
-
-def ensure_utc(value: datetime, *, field: str = "time") -> datetime:
-    """Return ``value`` in UTC; reject naive datetimes instead of guessing a zone."""
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(f"{field}: naive datetime {value.isoformat()} (a timezone is required)")
-    return value.astimezone(UTC)
 
 
 @runtime_checkable

@@ -15,7 +15,10 @@ from importlib import import_module
 __all__ = ["main"]
 
 # Subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS: tuple[str, ...] = ()
+_SUBCOMMANDS: tuple[str, ...] = (
+    "autoscaler.cli._run",
+    "autoscaler.cli._emulator",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

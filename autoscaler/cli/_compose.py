@@ -1,0 +1,187 @@
+"""Building a running controller from a configuration: the one place real objects are made.
+
+``build_runtime`` reads nothing but its arguments (the configuration, the directory
+relative paths are resolved against, the environment mapping, the clock), so tests
+build the same runtime as ``autoscaler run`` with a virtual or fast clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from prometheus_client import CollectorRegistry
+
+from autoscaler.cli._embedded import ensure_demo_group, start_embedded
+from autoscaler.clock import Clock
+from autoscaler.controller.actuator import Actuator, EssActuator, ShadowActuator
+from autoscaler.controller.config import ControllerConfig
+from autoscaler.controller.loop import Controller
+from autoscaler.controller.snapshot import GroupView
+from autoscaler.controller.state import StateStore
+from autoscaler.controller.tick import GroupSettings, GroupTicker, MetricRouter
+from autoscaler.ess.client import EssClient
+from autoscaler.ess.credentials import Credentials
+from autoscaler.metrics import (
+    BasicAuth,
+    MetricSource,
+    PrometheusSettings,
+    PrometheusSource,
+    SyntheticWorkload,
+    WorkloadShape,
+)
+from autoscaler.observability.metrics import AutoscalerMetrics, GroupBoard
+from autoscaler.policy.build import PolicySet
+from autoscaler.policy.loader import load_policy_file
+
+__all__ = ["Runtime", "build_runtime", "load_policies"]
+
+log = logging.getLogger("autoscaler.run")
+
+
+@dataclass
+class Runtime:
+    """Everything ``autoscaler run`` starts, and what must be closed at the end."""
+
+    config: ControllerConfig
+    clock: Clock
+    controller: Controller
+    client: EssClient
+    registry: CollectorRegistry
+    metrics: AutoscalerMetrics
+    board: GroupBoard
+    state: StateStore
+    policy_sets: list[PolicySet]
+    workload: SyntheticWorkload | None = None
+    emulator: Any = None
+    secrets: list[str] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        self.state.close()
+
+
+def load_policies(config: ControllerConfig, base: Path) -> list[PolicySet]:
+    """Load every policy file (errors name file, line and field)."""
+    return [load_policy_file(p if p.is_absolute() else base / p) for p in config.policy_files]
+
+
+def _client(config: ControllerConfig, base: Path, environ: Mapping[str, str], clock: Clock) -> EssClient:
+    ess = config.ess
+    env = dict(environ)
+    if ess.access_key_id is not None and ess.access_key_secret is not None:
+        creds = Credentials(
+            access_key_id=ess.access_key_id.resolve(env, base=base).get_secret_value(),
+            access_key_secret=ess.access_key_secret.resolve(env, base=base).get_secret_value(),
+            security_token=(ess.security_token.resolve(env, base=base).get_secret_value()
+                            if ess.security_token else None),
+        )
+    else:
+        creds = Credentials.from_env(env)
+    endpoint = None if ess.endpoint == "region" else ess.endpoint
+    return EssClient(credentials=creds, region=ess.region, clock=clock, endpoint=endpoint,
+                     timeout=ess.timeout_seconds)
+
+
+def _sources(config: ControllerConfig, base: Path, environ: Mapping[str, str]) -> tuple[
+    dict[str, MetricSource], SyntheticWorkload | None
+]:
+    sources: dict[str, MetricSource] = {}
+    workload = None
+    syn = config.metrics.synthetic
+    if syn is not None:
+        shape = WorkloadShape(day_length=timedelta(seconds=syn.day_seconds), base_load=syn.base_load,
+                              peak_load=syn.peak_load, bursts_per_day=syn.bursts_per_day,
+                              capacity_per_instance=syn.capacity_per_instance)
+        workload = SyntheticWorkload(shape, rng=np.random.default_rng(syn.seed))
+        sources["synthetic"] = workload
+    prom = config.metrics.prometheus
+    if prom is not None:
+        env = dict(environ)
+        settings = PrometheusSettings(
+            url=prom.url,
+            bearer_token=prom.bearer_token.resolve(env, base=base).get_secret_value() if prom.bearer_token else None,
+            timeout=prom.timeout_seconds, max_age=prom.max_age_seconds, ca_file=prom.ca_file,
+            insecure_skip_verify=prom.insecure_skip_verify,
+            basic_auth=(BasicAuth(username=prom.username,
+                                  password=prom.password.resolve(env, base=base).get_secret_value())
+                        if prom.username and prom.password else None),
+            instance_label=prom.instance_label,
+        )
+        sources["prometheus"] = PrometheusSource(settings)
+    return sources, workload
+
+
+async def build_runtime(
+    config: ControllerConfig,
+    *,
+    base: Path,
+    environ: Mapping[str, str],
+    clock: Clock,
+    dry_run: bool = False,
+    sinks: Sequence[Any] = (),
+) -> Runtime:
+    """Build (but do not start) the controller the configuration describes."""
+    policy_sets = load_policies(config, base)
+    emulator = None
+    if config.ess.endpoint == "embedded":
+        client, emulator = start_embedded(config.embedded, clock=clock, region=config.ess.region,
+                                          timeout=config.ess.timeout_seconds, base=base)
+        if config.embedded.demo_group is not None:
+            await ensure_demo_group(client, config.embedded.demo_group)
+    else:
+        client = _client(config, base, environ, clock)
+    state_path = config.state if config.state.is_absolute() else base / config.state
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    state = StateStore(state_path)
+    sources, workload = _sources(config, base, environ)
+    router = MetricRouter(sources, timeout=config.metrics.timeout_seconds)
+    shadow = dry_run or config.mode == "shadow"
+    live_actuator = None if shadow else EssActuator(client, state)
+    actuator: Actuator = ShadowActuator() if live_actuator is None else live_actuator
+    interval = timedelta(seconds=config.interval_seconds)
+    tickers = []
+    for policy_set in policy_sets:
+        group_id = await _resolve_group(client, policy_set)
+        name = policy_set.group_name or group_id
+        overrides = config.groups.get(name)
+        settings = GroupSettings(
+            group_id=group_id, name=name, interval=interval,
+            warmup=timedelta(seconds=policy_set.spec.estimated_instance_warmup),
+            scale_in_cooldown=timedelta(seconds=overrides.scale_in_cooldown_seconds if overrides else 300),
+            scale_out_cooldown=timedelta(seconds=overrides.scale_out_cooldown_seconds if overrides else 0),
+            metric_timeout=config.metrics.timeout_seconds,
+        )
+        tickers.append(GroupTicker(settings, api=client, metrics=router, refs=sorted(policy_set.metric_refs, key=str),
+                                   evaluator=policy_set.decide, actuator=actuator, state=state,
+                                   on_view=_serving_hook(workload) if workload is not None else None))
+    registry = CollectorRegistry()
+    board = GroupBoard()
+    metrics = AutoscalerMetrics(registry, state=board)
+    all_sinks = list(sinks)
+    controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
+                            actuator=live_actuator, interval=interval, sinks=all_sinks)
+    return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry, metrics=metrics,
+                   board=board, state=state, policy_sets=policy_sets, workload=workload, emulator=emulator)
+
+
+def _serving_hook(workload: SyntheticWorkload) -> Callable[[GroupView], None]:
+    """The synthetic CPU depends on the instances serving now: tell the workload each tick."""
+    def hook(view: GroupView) -> None:
+        workload.set_serving(view.serving_ids)
+    return hook
+
+
+async def _resolve_group(client: EssClient, policy_set: PolicySet) -> str:
+    if policy_set.group_id is not None:
+        return policy_set.group_id
+    assert policy_set.group_name is not None
+    found = await client.describe_scaling_groups(names=[policy_set.group_name])
+    if not found:
+        raise LookupError(f"{policy_set.source}: scaling group {policy_set.group_name!r} does not exist")
+    return found[0].scaling_group_id

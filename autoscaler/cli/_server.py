@@ -1,0 +1,30 @@
+"""The controller's listen address: ``/metrics``, ``/healthz``, ``/readyz`` (and mounts).
+
+``/readyz`` is ready once a tick has succeeded within three evaluation intervals.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from autoscaler.cli._compose import Runtime
+from autoscaler.observability.server import ObservabilityApp, ObservabilityServer, TickReadiness
+
+__all__ = ["start_server"]
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"--listen: expected HOST:PORT, got {listen!r}")
+    return host.strip("[]"), int(port)
+
+
+async def start_server(rt: Runtime, listen: str) -> ObservabilityServer:
+    host, port = parse_listen(listen)
+    readiness = TickReadiness(rt.clock, max_age=timedelta(seconds=3 * rt.config.interval_seconds))
+    rt.controller.add_sink(lambda report: readiness.mark_success(report.now))
+    app = ObservabilityApp(rt.registry, ready=readiness)
+    server = ObservabilityServer(app, host=host, port=port)
+    await server.start()
+    return server

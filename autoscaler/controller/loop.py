@@ -1,0 +1,161 @@
+"""The control loop: apscheduler drives one tick per group per interval.
+
+At start the loop *reconciles*: intents left open by a previous process (killed
+between committing an intent and learning its outcome) are finished with their own
+ClientToken if they are recent (ESS returns the activity already started, or starts
+it once), and abandoned if older than two intervals (the group has moved on; the
+next tick decides afresh). Cooldowns need no reconciliation of their own: the
+ground truth is the group's activity history, read at every tick.
+
+Each group has one job (``max_instances=1``, ``coalesce=True``): a slow tick delays
+that group's next one instead of stacking up. SIGTERM sets the stop event; the loop
+stops the scheduler, waits for the ticks in flight (so a call in flight finishes
+and its outcome is journaled), and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from autoscaler.clock import Clock
+from autoscaler.controller.actuator import EssActuator, Result
+from autoscaler.controller.state import StateStore
+from autoscaler.controller.tick import GroupTicker, TickReport
+from autoscaler.observability.metrics import (
+    AutoscalerMetrics,
+    DecisionDirection,
+    DecisionResult,
+    GroupBoard,
+    GroupState,
+)
+from autoscaler.policy.model import Direction
+
+__all__ = ["Controller"]
+
+log = logging.getLogger("autoscaler.controller")
+
+ReportSink = Callable[[TickReport], None]
+
+
+class Controller:
+    """Owns the tickers of every group, the scheduler and the telemetry."""
+
+    def __init__(
+        self,
+        tickers: Sequence[GroupTicker],
+        *,
+        clock: Clock,
+        state: StateStore,
+        metrics: AutoscalerMetrics,
+        board: GroupBoard,
+        actuator: EssActuator | None,
+        interval: timedelta,
+        sinks: Sequence[ReportSink] = (),
+    ) -> None:
+        self.tickers = list(tickers)
+        self._clock = clock
+        self._state = state
+        self._metrics = metrics
+        self._board = board
+        self._actuator = actuator
+        self._interval = interval
+        self._sinks = list(sinks)
+        self.last_success: float | None = None
+        self._in_flight: set[asyncio.Task[TickReport | None]] = set()
+
+    def add_sink(self, sink: ReportSink) -> None:
+        """Also hand every tick report to ``sink`` (live view, readiness, notifications)."""
+        self._sinks.append(sink)
+
+    async def reconcile(self) -> None:
+        """Finish or abandon the intents a previous process left open."""
+        if self._actuator is None:
+            return
+        now = self._clock.now()
+        for intent in self._state.open_intents():
+            if now - intent.created_at > 2 * self._interval:
+                self._state.finish_intent(intent.token, at=now, error_code="Abandoned")
+                log.info("group %s: abandoned an old open intent (target %s)", intent.group_id, intent.target)
+                continue
+            outcome = await self._actuator.carry_out(intent, now=now)
+            log.info("group %s: finished an open intent after restart: %s %s",
+                     intent.group_id, outcome.result.value, outcome.activity_id or outcome.error or "")
+
+    async def tick_once(self, ticker: GroupTicker) -> TickReport | None:
+        """One tick of one group, with telemetry; errors are logged, never raised."""
+        started = self._clock.monotonic()
+        name = ticker.settings.name
+        try:
+            report = await ticker.tick(self._clock.now())
+        except Exception as exc:
+            log.error("group %s: tick failed: %s: %s", name, type(exc).__name__, exc)
+            self._metrics.observe_tick(group=name, seconds=self._clock.monotonic() - started)
+            return None
+        self._metrics.observe_tick(group=name, seconds=self._clock.monotonic() - started)
+        self._publish(ticker, report)
+        for sink in self._sinks:
+            sink(report)
+        return report
+
+    def _publish(self, ticker: GroupTicker, report: TickReport) -> None:
+        name = ticker.settings.name
+        decision = report.decision
+        now_ts = report.now.timestamp()
+        self.last_success = now_ts
+        if decision.direction is not Direction.HOLD and decision.policy is not None:
+            result: DecisionResult = "suppressed"
+            if report.outcome.result is Result.EXECUTED:
+                result = "executed"
+            elif report.outcome.result is Result.SHADOW:
+                result = "shadow"
+            direction: DecisionDirection = "out" if decision.direction is Direction.OUT else "in"
+            self._metrics.decision(group=name, policy=decision.policy, direction=direction, result=result)
+        cap = report.view.capacity
+        values = {}
+        for proposal in decision.proposals:
+            for m in proposal.metrics:
+                if m.value == m.value:  # not NaN
+                    values[(proposal.policy, m.metric)] = m.value
+        self._board.publish(GroupState(
+            group=name,
+            desired_capacity=decision.target if decision.target is not None else cap.total,
+            total=cap.total, serving=cap.serving, pending=report.view.pending, standby=cap.standby,
+            protected=cap.protected, last_successful_tick=now_ts, metric_values=values,
+        ))
+        level = logging.INFO if decision.direction is not Direction.HOLD else logging.DEBUG
+        log.log(level, "group %s: %s -> %s", name, decision.summary, report.outcome.result.value,
+                extra={"group": name, "decision": decision.to_dict(), "result": report.outcome.result.value,
+                       "gate": report.gate, "activity_id": report.outcome.activity_id})
+
+    async def _job(self, ticker: GroupTicker) -> None:
+        # The tick runs in a task of our own, shielded from the scheduler's
+        # cancellation at shutdown, so that a call in flight finishes and is journaled.
+        task = asyncio.get_running_loop().create_task(self.tick_once(ticker))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        await asyncio.shield(task)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reconcile, then tick every group every interval until ``stop`` is set."""
+        await self.reconcile()
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        seconds = self._interval.total_seconds()
+        for ticker in self.tickers:
+            scheduler.add_job(self._job, "interval", seconds=seconds, args=[ticker],
+                              id=f"tick:{ticker.settings.group_id}", max_instances=1, coalesce=True,
+                              next_run_time=self._clock.now(), misfire_grace_time=max(1, int(seconds)))
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            scheduler.pause()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=30)
+            for _ in range(3):
+                await asyncio.sleep(0)  # let the scheduler's job wrappers see their ticks end
+            scheduler.shutdown(wait=False)

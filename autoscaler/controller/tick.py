@@ -1,0 +1,193 @@
+"""One evaluation of one scaling group: observe, evaluate, actuate, remember.
+
+This is the code both ``autoscaler run`` (driven by apscheduler on the system clock)
+and ``autoscaler simulate`` (driven by a replay on a virtual clock) execute, so a
+replay predicts exactly what the live loop would do.
+
+A tick:
+
+1. reads the group, its instances and its recent activities through :class:`EssApi`
+   and the group's metrics through the :class:`MetricRouter`, concurrently;
+2. builds the snapshot (:mod:`autoscaler.controller.snapshot`) and lets the policy
+   engine decide, with the policy memory kept in the state file;
+3. gates the decision on what the API itself does not enforce: no new activity while
+   one is in progress, and the controller's cooldowns after the last activity ended
+   (``ExecuteScalingRule`` bypasses cooldowns, so they are honoured here);
+4. hands it to the actuator (live or shadow), records the memory to keep (the
+   "executed" one only if the action was carried out) and reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from autoscaler.controller.actuator import Actuator, Outcome, Result
+from autoscaler.controller.memory_codec import decode_memory, encode_memory
+from autoscaler.controller.ports import EssApi
+from autoscaler.controller.snapshot import GroupView, observe, to_snapshot
+from autoscaler.controller.state import StateStore
+from autoscaler.metrics import MetricSample as SourceSample
+from autoscaler.metrics import MetricSource, query_all
+from autoscaler.policy.model import Action, Decision, Direction, GroupMemory, GroupSnapshot, MetricRef
+
+__all__ = ["Evaluator", "GroupSettings", "GroupTicker", "MetricRouter", "TickReport"]
+
+log = logging.getLogger("autoscaler.controller")
+
+Evaluator = Callable[[GroupSnapshot, GroupMemory], Decision]
+"""The policy engine for one group: pure, (snapshot, memory) -> decision."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupSettings:
+    """How the controller treats one group (units in the names; defaults explained).
+
+    - ``interval``: evaluation period; also the ClientToken window.
+    - ``warmup``: instances younger than this are warming (their metrics left out).
+    - ``scale_out_cooldown``: 0 by default, as for target tracking: warming capacity
+      already counts, so a second scale-out only adds what is still missing.
+    - ``scale_in_cooldown``: 300 s by default (ESS's DefaultCooldown): no scale-in
+      sooner after the group's last activity ended.
+    """
+
+    group_id: str
+    name: str
+    interval: timedelta = timedelta(seconds=15)
+    warmup: timedelta = timedelta(seconds=180)
+    scale_out_cooldown: timedelta = timedelta(0)
+    scale_in_cooldown: timedelta = timedelta(seconds=300)
+    metric_timeout: float = 5.0
+
+
+class MetricRouter:
+    """Reads policy metric references from the source configured for their kind."""
+
+    def __init__(self, sources: Mapping[str, MetricSource], *, timeout: float = 5.0, limit: int | None = 32) -> None:
+        self._sources = dict(sources)
+        self._timeout = timeout
+        self._limit = limit
+
+    def source_for(self, ref: MetricRef) -> MetricSource | None:
+        return self._sources.get(ref.source.value)
+
+    async def read(self, refs: Sequence[MetricRef], *, now: datetime) -> dict[MetricRef, SourceSample]:
+        requests = []
+        missing: dict[MetricRef, SourceSample] = {}
+        for ref in refs:
+            source = self.source_for(ref)
+            if source is None:
+                missing[ref] = SourceSample.error(f"no {ref.source.value} source is configured")
+            else:
+                requests.append((ref, source))
+        samples = await query_all([(s, r.key) for r, s in requests], now=now, timeout=self._timeout,
+                                  limit=self._limit)
+        out = dict(missing)
+        out.update({ref: sample for (ref, _), sample in zip(requests, samples, strict=True)})
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickReport:
+    """What one tick saw, decided and did (for logs, metrics, the live view, replays)."""
+
+    group_id: str
+    now: datetime
+    view: GroupView
+    samples: Mapping[MetricRef, SourceSample]
+    decision: Decision
+    outcome: Outcome
+    gate: str | None
+
+    @property
+    def direction(self) -> Direction:
+        return self.decision.direction
+
+
+def window_start(now: datetime, interval: timedelta) -> datetime:
+    """The evaluation window containing ``now`` (epoch-aligned), part of the ClientToken."""
+    step = interval.total_seconds()
+    return datetime.fromtimestamp((now.timestamp() // step) * step, UTC)
+
+
+class GroupTicker:
+    """Runs ticks for one group; holds no state that the state file does not also hold."""
+
+    def __init__(
+        self,
+        settings: GroupSettings,
+        *,
+        api: EssApi,
+        metrics: MetricRouter,
+        refs: Sequence[MetricRef],
+        evaluator: Evaluator,
+        actuator: Actuator,
+        state: StateStore,
+        on_view: Callable[[GroupView], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._api = api
+        self._metrics = metrics
+        self._refs = tuple(refs)
+        self._evaluate = evaluator
+        self._actuator = actuator
+        self._state = state
+        self._memory: GroupMemory | None = None
+        self._on_view = on_view
+
+    async def observe(self, now: datetime) -> GroupView:
+        gid = self.settings.group_id
+        groups, instances, activities = await asyncio.gather(
+            self._api.describe_scaling_groups(scaling_group_ids=[gid]),
+            self._api.describe_scaling_instances(scaling_group_id=gid),
+            self._api.describe_scaling_activities(scaling_group_id=gid),
+        )
+        if not groups:
+            raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")
+        return observe(groups[0], instances, activities, now=now, warmup=self.settings.warmup)
+
+    def _gate(self, view: GroupView, decision: Decision, now: datetime) -> str | None:
+        """Why the decision must not be carried out now (None: go)."""
+        if decision.action is Action.NONE:
+            return None
+        if view.activity_in_progress:
+            return "a scaling activity is in progress"
+        if decision.action is Action.SET_CAPACITY:
+            cooldown = (self.settings.scale_in_cooldown if decision.direction is Direction.IN
+                        else self.settings.scale_out_cooldown)
+            last = view.last_activity_end
+            stored = self._state.cooldown(self.settings.group_id)
+            if stored is not None and stored[0] > now and decision.direction is Direction.IN:
+                return f"cooldown until {stored[0].isoformat()} ({stored[1]})"
+            if last is not None and now < last + cooldown:
+                return f"cooldown until {(last + cooldown).isoformat()} after the last activity"
+        return None
+
+    async def tick(self, now: datetime) -> TickReport:
+        gid = self.settings.group_id
+        if self._on_view is None:
+            view, samples = await asyncio.gather(self.observe(now), self._metrics.read(self._refs, now=now))
+        else:
+            # A metric that depends on the group (the synthetic workload) reads this tick's view.
+            view = await self.observe(now)
+            self._on_view(view)
+            samples = await self._metrics.read(self._refs, now=now)
+        if self._memory is None:
+            self._memory = decode_memory(self._state.load_memory(gid))
+        snapshot = to_snapshot(view, samples, now=now)
+        decision = self._evaluate(snapshot, self._memory)
+        gate = self._gate(view, decision, now)
+        if decision.action is Action.NONE:
+            outcome = Outcome(result=Result.SUPPRESSED if decision.limits else Result.NO_CHANGE)
+        elif gate is not None:
+            outcome = Outcome(result=Result.SUPPRESSED, error=gate)
+        else:
+            outcome = await self._actuator.apply(gid, decision, window=window_start(now, self.settings.interval))
+        acted = outcome.result in (Result.EXECUTED, Result.SHADOW, Result.NO_CHANGE)
+        self._memory = decision.memory if acted else decision.memory_unexecuted
+        self._state.save_memory(gid, encode_memory(self._memory), now)
+        return TickReport(group_id=gid, now=now, view=view, samples=samples, decision=decision,
+                          outcome=outcome, gate=gate)

@@ -1,0 +1,136 @@
+"""What a metric source returns: a :class:`MetricSample`, and the seam :class:`MetricSource`.
+
+A query never raises for a bad answer from outside. Prometheus down, a malformed
+response, a file that ends before ``now``: each becomes a sample whose ``status``
+says what went wrong and whose ``reason`` says why, because the controller must keep
+ticking (DESIGN.md: "missing or stale metrics never cause a scale-in") and the
+policy layer decides what an unusable sample means. Exceptions are reserved for
+programming and configuration errors (:class:`MetricsError`), raised at
+construction, before the loop starts.
+
+References are source-neutral strings: a PromQL expression for Prometheus, a column
+name for a file, a signal name for the synthetic workload. The policy layer, which
+sits above this package, maps its own metric references onto these strings, so this
+package never imports it.
+
+Example::
+
+    sample = await source.query("avg(cpu_utilisation)", now=clock.now())
+    if sample.usable:
+        print(sample.value, dict(sample.per_instance))
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Protocol, runtime_checkable
+
+from autoscaler.clock import ensure_utc
+
+__all__ = ["MetricSample", "MetricSource", "MetricsError", "SampleStatus"]
+
+
+class MetricsError(ValueError):
+    """A metric source was configured wrongly (a bad URL, an unreadable file, ...).
+
+    Raised at construction or on offline calls such as ``query_range``; never by
+    :meth:`MetricSource.query`, which reports failures as a sample status.
+    """
+
+
+class SampleStatus(enum.Enum):
+    """How far a sample can be trusted."""
+
+    OK = "ok"
+    MISSING = "missing"  # the source answered, but has no value (empty result, before the first row)
+    STALE = "stale"  # a value exists but is older than the source's max age
+    ERROR = "error"  # the source could not be asked or answered garbage
+
+
+def _freeze(values: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(values))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricSample:
+    """One reading of one metric reference.
+
+    ``value`` is the scalar (or the aggregate of a vector); ``per_instance`` maps an
+    instance id to its own value when the source returned one value per instance.
+    ``timestamp`` is when the value was measured (``None`` when there is none).
+    A sample with status OK always has a finite ``value``; ``reason`` explains every
+    other status.
+    """
+
+    status: SampleStatus
+    value: float | None = None
+    per_instance: Mapping[str, float] = field(default_factory=lambda: _freeze({}))
+    timestamp: datetime | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.timestamp is not None:
+            object.__setattr__(self, "timestamp", ensure_utc(self.timestamp, field="timestamp"))
+        if not isinstance(self.per_instance, MappingProxyType):
+            object.__setattr__(self, "per_instance", _freeze(self.per_instance))
+        if self.value is not None and not math.isfinite(self.value):
+            raise ValueError(f"value: must be finite (got {self.value})")
+        for key, item in self.per_instance.items():
+            if not math.isfinite(item):
+                raise ValueError(f"per_instance[{key!r}]: must be finite (got {item})")
+        if self.status is SampleStatus.OK:
+            if self.value is None:
+                raise ValueError("value: an OK sample needs a value")
+        elif not self.reason:
+            raise ValueError(f"reason: a {self.status.value} sample needs a reason")
+
+    @property
+    def usable(self) -> bool:
+        """True when a policy may act on this sample in both directions."""
+        return self.status is SampleStatus.OK
+
+    @classmethod
+    def ok(
+        cls, value: float, *, timestamp: datetime | None, per_instance: Mapping[str, float] | None = None
+    ) -> MetricSample:
+        return cls(status=SampleStatus.OK, value=value, timestamp=timestamp, per_instance=per_instance or {})
+
+    @classmethod
+    def missing(cls, reason: str, *, timestamp: datetime | None = None) -> MetricSample:
+        return cls(status=SampleStatus.MISSING, reason=reason, timestamp=timestamp)
+
+    @classmethod
+    def error(cls, reason: str) -> MetricSample:
+        return cls(status=SampleStatus.ERROR, reason=reason)
+
+    @classmethod
+    def stale(
+        cls,
+        value: float | None,
+        *,
+        timestamp: datetime | None,
+        reason: str,
+        per_instance: Mapping[str, float] | None = None,
+    ) -> MetricSample:
+        """A value kept for display and reports, marked so that nothing scales in on it."""
+        return cls(
+            status=SampleStatus.STALE,
+            value=value,
+            timestamp=timestamp,
+            reason=reason,
+            per_instance=per_instance or {},
+        )
+
+
+@runtime_checkable
+class MetricSource(Protocol):
+    """Anything that can read a metric reference at a point in time."""
+
+    async def query(self, ref: str, *, now: datetime) -> MetricSample:
+        """Read ``ref`` as of ``now``; failures are returned as a status, never raised."""
+        ...

@@ -1,0 +1,83 @@
+"""Reading one metric out of a snapshot: staleness, NaN, per-instance aggregation.
+
+Every policy kind reads its metrics through :func:`read_metric`, so the safety rule
+("a missing, stale or NaN metric never causes a scale-in") has one definition: an
+unusable reading comes back as NaN with the reason, and each policy turns it into a
+hold (never a scale-in).
+
+Per-instance vectors are aggregated here because only the snapshot knows which
+instances are warming or in standby: averages, minima and maxima leave their values
+out (a booting instance's CPU says nothing about load), sums keep every instance (a
+queue's backlog is the group's backlog wherever it is reported).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import timedelta
+from enum import StrEnum
+
+from autoscaler.policy.model import GroupSnapshot, LimitKind, MetricRef
+
+__all__ = ["MetricKind", "Statistic", "read_metric"]
+
+
+class Statistic(StrEnum):
+    """How a per-instance vector is reduced to one value (CloudMonitor's names)."""
+
+    AVERAGE = "Average"
+    MINIMUM = "Minimum"
+    MAXIMUM = "Maximum"
+    SUM = "Sum"
+
+
+class MetricKind(StrEnum):
+    """What a target-tracking metric measures.
+
+    ``utilization``: an average over serving instances (CPU %); the desired count is
+    ``ceil(serving * value / target)``. ``perInstance``: a total shared by the group
+    (requests per second, queue length) whose target is a per-instance value; the
+    desired count is ``ceil(total / target)``.
+    """
+
+    UTILIZATION = "utilization"
+    PER_INSTANCE = "perInstance"
+
+
+def read_metric(
+    snapshot: GroupSnapshot, ref: MetricRef, statistic: Statistic, max_age: timedelta
+) -> tuple[float, LimitKind | None]:
+    """The value of ``ref`` reduced by ``statistic``, or NaN and the reason it is unusable."""
+    sample = snapshot.metrics.get(ref)
+    if sample is None:
+        return math.nan, LimitKind.MISSING_METRIC
+    if snapshot.now - sample.timestamp > max_age:
+        return math.nan, LimitKind.STALE_METRIC
+    vector = sample.per_instance
+    if vector:
+        value = _reduce(vector, statistic, snapshot.not_serving)
+        if value is None:
+            return math.nan, LimitKind.NO_SERVING
+    elif sample.value is not None:
+        value = sample.value
+    else:
+        return math.nan, LimitKind.MISSING_METRIC
+    if not math.isfinite(value):
+        return math.nan, LimitKind.INVALID_METRIC
+    return value, None
+
+
+def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: frozenset[str]) -> float | None:
+    if statistic is Statistic.SUM:
+        return math.fsum(vector.values())
+    values = [v for k, v in vector.items() if k not in not_serving]
+    if not values:
+        return None
+    if any(math.isnan(v) for v in values):
+        return math.nan
+    if statistic is Statistic.AVERAGE:
+        return math.fsum(values) / len(values)
+    if statistic is Statistic.MINIMUM:
+        return min(values)
+    return max(values)

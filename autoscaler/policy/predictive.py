@@ -1,0 +1,251 @@
+"""The predictive policy: target tracking on a forecast of the load over the boot horizon.
+
+What: a policy type users can choose (``type: predictive``) that sizes the group for
+the load it *will* see when new instances are ready, not for the last minute. From
+the utilisation history alone (what a live controller has) it derives the load in
+instance-equivalents, ``utilisation x serving``, feeds a
+:class:`~autoscaler.policy.forecast.SeasonalForecaster` and proposes
+
+    ``target = max(ceil(peak / target_utilisation), ceil(peak x headroom))``
+
+where ``peak`` is the level plus the seasonal rise expected over the horizon and
+``headroom`` the optional burst quantile (the high quantile must fit under 100 %).
+The horizon is the boot time plus the one minute before a decision is seen; when the
+group serialises scale-outs (ESS rejects ExecuteScalingRule with
+ScalingActivityInProgress while instances launch) it is two boot times plus one, as
+the next chance to add capacity is one boot time later.
+
+Why these rules:
+
+- A saturated sample (utilisation at 100 %) hides the demand: it is only known to be
+  at least ``serving x C``. The policy then assumes ``saturation_factor`` times the
+  serving load (HPA's doubling cap is the same idea), so that one decision, not a
+  chain of doublings each paying a boot time, catches a burst.
+- Scale-in follows the forecast down, holding the highest proposal of the last
+  ``scale_in_window`` minutes; stale or missing metrics never scale in (DESIGN.md).
+- ``mode: forecast-only`` is the shadow mode: the policy forecasts and explains what
+  it would do, and returns the current total.
+
+Evaluation is incremental: each call ingests only the samples newer than the last one
+seen (one per minute: the forecaster works on the 60 s grid), so the per-tick cost is
+bounded whatever the length of the history.
+
+Example::
+
+    >>> from datetime import datetime, timezone
+    >>> policy = PredictivePolicy(PredictiveSettings())
+    >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> policy.evaluate([UtilisationSample(at=t0, utilisation=0.9, serving=10)],
+    ...                 now=t0, serving=10, total=10, warming=0)[0]
+    15
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from autoscaler.policy.forecast import Forecast, ForecasterSettings, SeasonalForecaster
+
+__all__ = [
+    "PredictiveMode",
+    "PredictivePolicy",
+    "PredictiveSettings",
+    "UtilisationSample",
+]
+
+_EPS = 1e-9
+
+
+class PredictiveMode(StrEnum):
+    ACTIVE = "active"
+    FORECAST_ONLY = "forecast-only"
+
+
+class UtilisationSample(NamedTuple):
+    """One minute of the metric: its (aware) time, the utilisation, and who served it."""
+
+    at: datetime
+    utilisation: float
+    serving: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictiveSettings:
+    """Settings of :class:`PredictivePolicy`; defaults are the project's recommendation.
+
+    ``target`` utilisation 0.6 (BENCHMARKS.md); ``boot_minutes`` 3 (launch to serving);
+    ``serialised_scale_out`` True (ESS: one scale-out activity at a time);
+    ``saturation_factor`` 2.0 (load assumed when the metric is pinned at 100 %);
+    ``saturation_threshold`` 0.999; ``scale_in_window`` 1 minute; ``stale_after_minutes``
+    5; ``forecaster`` the forecaster's own settings (its horizon is derived here).
+    """
+
+    target: float = 0.6
+    mode: PredictiveMode = PredictiveMode.ACTIVE
+    boot_minutes: int = 3
+    serialised_scale_out: bool = True
+    saturation_factor: float = 2.0
+    saturation_threshold: float = 0.999
+    scale_in_window: int = 1
+    stale_after_minutes: int = 5
+    forecaster: ForecasterSettings = field(default_factory=ForecasterSettings)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.target <= 1:
+            raise ValueError("target: must be in (0, 1]")
+        if not 0 <= self.boot_minutes <= 29:
+            raise ValueError("boot_minutes: must be between 0 and 29")
+        if not 1 <= self.saturation_factor <= 10:
+            raise ValueError("saturation_factor: must be between 1 and 10")
+        if not 0.5 < self.saturation_threshold <= 1:
+            raise ValueError("saturation_threshold: must be in (0.5, 1]")
+        if not 1 <= self.scale_in_window <= 60:
+            raise ValueError("scale_in_window: must be between 1 and 60 minutes")
+        if self.stale_after_minutes < 1:
+            raise ValueError("stale_after_minutes: must be >= 1")
+        if self.forecaster.horizon != self.horizon_minutes:
+            object.__setattr__(self, "forecaster", replace(self.forecaster, horizon=self.horizon_minutes))
+
+    @property
+    def horizon_minutes(self) -> int:
+        """Minutes ahead a decision must cover (see the module docstring)."""
+        boots = 2 if self.serialised_scale_out else 1
+        return max(1, boots * self.boot_minutes + 1)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], *, path: str = "predictive") -> PredictiveSettings:
+        """Build from a parsed configuration mapping; errors name ``path.field``."""
+        known = {"target", "mode", "boot_minutes", "serialised_scale_out", "saturation_factor",
+                 "scale_in_window", "stale_after_minutes", "burst_quantile", "level_alpha", "season_minutes"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}.{unknown[0]}: unknown field")
+        kwargs: dict[str, object] = {}
+        forecaster: dict[str, object] = {}
+        for key, value in data.items():
+            try:
+                parsed = _parse_field(key, value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{path}.{key}: {exc}") from exc
+            (forecaster if key in {"burst_quantile", "level_alpha", "season_minutes"} else kwargs)[key] = parsed
+        try:
+            return cls(forecaster=ForecasterSettings(**forecaster), **kwargs)  # type: ignore[arg-type]  # parsed above
+        except ValueError as exc:
+            raise ValueError(f"{path}.{exc}") from exc
+
+
+def _parse_field(key: str, value: object) -> object:
+    if key == "mode":
+        if not isinstance(value, str):
+            raise TypeError("must be a string")
+        try:
+            return PredictiveMode(value)
+        except ValueError:
+            raise ValueError(f"must be one of {[m.value for m in PredictiveMode]}") from None
+    if key == "serialised_scale_out":
+        if not isinstance(value, bool):
+            raise TypeError("must be true or false")
+        return value
+    if key == "burst_quantile" and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("must be a number")
+    if key in {"boot_minutes", "scale_in_window", "stale_after_minutes", "season_minutes"}:
+        if not isinstance(value, int):
+            raise TypeError("must be an integer")
+        return value
+    return float(value)
+
+
+class PredictivePolicy:
+    """Stateful evaluator of the predictive policy for one group (see the module doc)."""
+
+    name = "predictive"
+
+    def __init__(self, settings: PredictiveSettings | None = None) -> None:
+        self.settings = settings or PredictiveSettings()
+        self._forecaster = SeasonalForecaster(self.settings.forecaster)
+        self._recent: deque[int] = deque(maxlen=self.settings.scale_in_window)
+        self._saturated = False
+
+    @property
+    def forecast(self) -> Forecast:
+        """The forecast behind the last decision (what the shadow mode reports)."""
+        return self._forecaster.forecast()
+
+    def observe(self, minute: int, utilisation: float, serving: int) -> None:
+        """Ingest the sample of ``minute`` (epoch seconds // 60); repeated minutes are ignored."""
+        cfg = self.settings
+        load = utilisation * serving
+        self._saturated = utilisation >= cfg.saturation_threshold
+        if self._saturated:
+            load = max(load, serving) * cfg.saturation_factor
+        self._forecaster.update(minute, load)
+
+    def recommend(self, total: int) -> int:
+        """The wanted total for the current forecast, with the scale-in hold applied."""
+        cfg = self.settings
+        fc = self._forecaster.forecast()
+        want = max(fc.peak / cfg.target, fc.peak * fc.headroom)
+        wanted = math.ceil(want - _EPS)
+        self._recent.append(wanted)
+        if wanted >= total:
+            return wanted
+        return min(total, max(self._recent))
+
+    def decide(self, at: int, utilisation: float, sample_serving: int, serving: int, total: int, warming: int) -> int:
+        """Fast path of the replay harness (``MinutePolicy``): ``at`` is the sample's epoch second."""
+        self.observe(at // 60, utilisation, sample_serving)
+        wanted = self.recommend(total)
+        return total if self.settings.mode is PredictiveMode.FORECAST_ONLY else wanted
+
+    def evaluate(
+        self, history: Sequence[UtilisationSample], now: datetime, serving: int, total: int, warming: int
+    ) -> tuple[int, tuple[str, ...]]:
+        """Ingest the new samples of ``history`` and return ``(target total, reasons)``."""
+        if now.tzinfo is None:
+            raise ValueError("now: must be timezone-aware")
+        newest = self._ingest(history)
+        cfg = self.settings
+        if newest is None or (now - newest).total_seconds() > 60 * cfg.stale_after_minutes:
+            return total, (f"predictive: no sample in the last {cfg.stale_after_minutes} min; holding {total}",)
+        wanted = self.recommend(total)
+        fc = self._forecaster.forecast()
+        reasons = [
+            f"predictive: level={fc.level:.2f} seasonal_rise={fc.seasonal_rise:.2f} headroom={fc.headroom:.2f} "
+            f"over {cfg.horizon_minutes} min -> max(ceil({fc.peak:.2f}/{cfg.target:g}), "
+            f"ceil({fc.peak:.2f}*{fc.headroom:.2f})) = {wanted} (serving {serving}, warming {warming})"
+        ]
+        if self._saturated:
+            reasons.append(f"saturated: utilisation >= {cfg.saturation_threshold:g}, load assumed "
+                           f"{cfg.saturation_factor:g} x the serving capacity")
+        if cfg.mode is PredictiveMode.FORECAST_ONLY:
+            reasons.append(f"forecast-only: would set {wanted}, keeping {total}")
+            return total, tuple(reasons)
+        return wanted, tuple(reasons)
+
+    def _ingest(self, history: Sequence[UtilisationSample]) -> datetime | None:
+        last = self._forecaster.last_minute
+        start = len(history)
+        while start > 0 and (last is None or _minute(history[start - 1].at) > last):
+            start -= 1
+        for index in range(start, len(history)):
+            sample = history[index]
+            if not math.isfinite(sample.utilisation) or sample.utilisation < 0:
+                raise ValueError(f"history[{index}].utilisation: must be a finite number >= 0")
+            if sample.serving < 0:
+                raise ValueError(f"history[{index}].serving: must be >= 0")
+            self.observe(_minute(sample.at), sample.utilisation, sample.serving)
+        return history[-1].at if history else None
+
+
+def _minute(at: datetime) -> int:
+    if at.tzinfo is None:
+        raise ValueError("history[].at: must be timezone-aware")
+    return int(at.timestamp()) // 60

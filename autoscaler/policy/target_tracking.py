@@ -1,0 +1,218 @@
+"""Target tracking: keep a metric near its target by sizing the group to it.
+
+For each metric the policy computes the active count that would put the metric on
+target (``ceil(serving * utilisation / target)`` or ``ceil(total / target)``) and
+compares it with the active capacity (serving plus warming: instances still warming
+count as capacity already on its way, and their metric values are left out). The
+highest proposal among the metrics wins.
+
+- Inside the tolerance band (``|desired / active - 1| <= tolerance``, edge included,
+  as in Kubernetes HPA) the metric asks for no change.
+- Scale-out happens at once.
+- Scale-in goes only to the highest recommendation of the stabilization window (a
+  window not yet observed whole counts the current total as a recommendation, so a
+  restart never scales in at once), never removes more than the rate limit allows
+  per period, and never happens with ``disableScaleIn``.
+- A missing, stale or NaN metric never causes a scale-in: with no usable metric the
+  policy holds (and vetoes the others' scale-ins); with some metrics usable it may
+  scale out on them but not in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+
+from autoscaler.ess.capacity import round_half_away_from_zero
+from autoscaler.policy._metrics import MetricKind, Statistic, read_metric
+from autoscaler.policy.model import (
+    GroupCapacity,
+    GroupSnapshot,
+    Limit,
+    LimitKind,
+    MetricRef,
+    MetricValue,
+    PolicyKind,
+    PolicyMemory,
+    Proposal,
+)
+
+__all__ = ["ScaleInLimit", "TargetTrackingPolicy", "TrackedMetric", "ceil_tolerant"]
+
+_EPSILON = 1e-9
+
+
+def ceil_tolerant(x: float) -> int:
+    """``ceil`` that forgives float noise: 10 * 0.6 / 0.6 is 10.000000000000002, not 11."""
+    return math.ceil(x - _EPSILON * max(1.0, abs(x)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackedMetric:
+    ref: MetricRef
+    kind: MetricKind
+    target: float
+
+    def __post_init__(self) -> None:
+        if not self.target > 0:
+            raise ValueError(f"target of {self.ref}: must be > 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScaleInLimit:
+    """Scale-in damping: stabilization window and a rate limit per period (seconds)."""
+
+    stabilization_window: int = 300
+    max_instances: int | None = None
+    max_percent: int | None = None
+    period: int = 60
+
+    def allowed(self, total: int) -> int | None:
+        """Instances one period may remove from ``total``; None when unlimited."""
+        if self.max_instances is not None:
+            return self.max_instances
+        if self.max_percent is not None:
+            return max(1, round_half_away_from_zero(Fraction(total * self.max_percent, 100)))
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetTrackingPolicy:
+    """Example::
+
+    policy = TargetTrackingPolicy(name="cpu", metrics=(TrackedMetric(
+        ref=MetricRef.prometheus("avg(cpu)"), kind=MetricKind.UTILIZATION, target=60.0),))
+    """
+
+    name: str
+    metrics: tuple[TrackedMetric, ...]
+    tolerance: float = 0.1
+    disable_scale_in: bool = False
+    scale_in: ScaleInLimit = ScaleInLimit()
+    metric_max_age: timedelta = timedelta(minutes=5)
+
+    def evaluate(self, snapshot: GroupSnapshot, memory: PolicyMemory) -> Proposal:
+        cap = snapshot.capacity
+        values: list[MetricValue] = []
+        limits: list[Limit] = []
+        best: tuple[int, str] | None = None
+        missing = 0
+        for metric in self.metrics:
+            value, problem = read_metric(snapshot, metric.ref, Statistic.AVERAGE, self.metric_max_age)
+            values.append(MetricValue(metric.ref.label, value))
+            if problem is None and metric.kind is MetricKind.UTILIZATION and cap.serving == 0:
+                problem = LimitKind.NO_SERVING
+            if problem is not None:
+                missing += 1
+                limits.append(Limit(problem, f"{metric.ref}: no scale-in on this metric"))
+                continue
+            active, formula = self._desired_active(metric, value, cap, limits)
+            if best is None or active > best[0]:
+                best = (active, formula)
+        if best is None:
+            return self._hold(snapshot, memory, values, limits)
+        desired = best[0] + cap.idle
+        if missing and desired < cap.total:
+            desired = cap.total
+        return self._settle(snapshot, memory, desired, best[1], tuple(values), limits)
+
+    def _desired_active(
+        self, metric: TrackedMetric, value: float, cap: GroupCapacity, limits: list[Limit]
+    ) -> tuple[int, str]:
+        if metric.kind is MetricKind.UTILIZATION:
+            raw = cap.serving * value / metric.target
+            formula = f"ceil({cap.serving} * {value:g} / {metric.target:g})"
+        else:
+            raw = value / metric.target
+            formula = f"ceil({value:g} / {metric.target:g})"
+        active = cap.active
+        ratio = raw / active if active else (math.inf if raw > 0 else 1.0)
+        if abs(ratio - 1.0) <= self.tolerance + _EPSILON:
+            limits.append(Limit(LimitKind.TOLERANCE, f"{metric.ref}: ratio {ratio:.3f} within ±{self.tolerance:g}"))
+            return active, f"{formula} within tolerance: keep {active} active"
+        desired = ceil_tolerant(raw)
+        return desired, f"{formula} = {desired} active"
+
+    def _hold(
+        self, snapshot: GroupSnapshot, memory: PolicyMemory, values: list[MetricValue], limits: list[Limit]
+    ) -> Proposal:
+        total = snapshot.capacity.total
+        new_memory = _remember(memory, snapshot, total, self.scale_in)
+        return Proposal(
+            policy=self.name, kind=PolicyKind.TARGET_TRACKING, memory=new_memory, target=total,
+            metrics=tuple(values), formula=f"hold at {total}: no usable metric", limits=tuple(limits),
+            metrics_missing=True,
+        )
+
+    def _settle(
+        self, snapshot: GroupSnapshot, memory: PolicyMemory, desired: int, formula: str,
+        values: tuple[MetricValue, ...], limits: list[Limit],
+    ) -> Proposal:
+        total = snapshot.capacity.total
+        new_memory = _remember(memory, snapshot, desired, self.scale_in)
+        target = desired
+        acted: PolicyMemory | None = None
+        if desired < total:
+            target = self._scale_in_target(snapshot, new_memory, desired, limits)
+            if target < total:
+                acted = new_memory.evolve(scale_ins=(*new_memory.scale_ins, (snapshot.now, total - target)))
+        formula = f"{formula} + {snapshot.capacity.idle} idle = {desired}"
+        return Proposal(
+            policy=self.name, kind=PolicyKind.TARGET_TRACKING, memory=new_memory, target=target,
+            metrics=values, formula=formula, limits=tuple(limits), acted_memory=acted,
+        )
+
+    def _scale_in_target(
+        self, snapshot: GroupSnapshot, memory: PolicyMemory, desired: int, limits: list[Limit]
+    ) -> int:
+        total = snapshot.capacity.total
+        if self.disable_scale_in:
+            limits.append(Limit(LimitKind.DISABLE_SCALE_IN, f"wants {desired}, scale-in disabled"))
+            return total
+        stabilized = max(r for _, r in memory.recommendations)
+        window_start = snapshot.now - timedelta(seconds=self.scale_in.stabilization_window)
+        if memory.observing_since is None or memory.observing_since > window_start:
+            stabilized = max(stabilized, total)
+        if stabilized > desired:
+            limits.append(Limit(
+                LimitKind.STABILIZATION,
+                f"highest recommendation in the last {self.scale_in.stabilization_window}s is {stabilized}",
+            ))
+        target = min(stabilized, total)
+        allowed = self.scale_in.allowed(total)
+        if allowed is not None and target < total:
+            period_start = snapshot.now - timedelta(seconds=self.scale_in.period)
+            removed = sum(n for t, n in memory.scale_ins if t > period_start)
+            floor = total - max(0, allowed - removed)
+            if target < floor:
+                limits.append(Limit(
+                    LimitKind.RATE_LIMIT,
+                    f"at most {allowed} removed per {self.scale_in.period}s ({removed} already)",
+                ))
+                target = floor
+        return target
+
+
+def _remember(memory: PolicyMemory, snapshot: GroupSnapshot, desired: int, limit: ScaleInLimit) -> PolicyMemory:
+    """Add this tick's recommendation; forget those older than the window, and old scale-ins.
+
+    Entries are in time order, so forgetting is a slice from the front (hot path).
+    """
+    now = snapshot.now
+    recs = memory.recommendations
+    cutoff = now - timedelta(seconds=limit.stabilization_window)
+    first = 0
+    while first < len(recs) and recs[first][0] < cutoff:
+        first += 1
+    scale_ins = memory.scale_ins
+    if scale_ins:
+        period_start = now - timedelta(seconds=limit.period)
+        scale_ins = tuple(s for s in scale_ins if s[0] > period_start)
+    return PolicyMemory(
+        recommendations=(*recs[first:], (now, desired)),
+        observing_since=memory.observing_since or now,
+        scale_ins=scale_ins,
+        extension=memory.extension,
+    )
