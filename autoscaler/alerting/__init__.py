@@ -7,11 +7,13 @@
   (:class:`AlertSink`);
 - :mod:`receiver`: the ASGI webhook endpoint (authentication, body limit);
 - :mod:`notifier`: JSON webhooks for scaling activities (:class:`Notifier`);
+- :mod:`activities`: scaling activities -> notification events (:class:`ActivityWatcher`);
 - :mod:`actuator`: executes drained actions on ESS exactly once (:class:`AlertActuator`).
 
 Other layers import from here.
 """
 
+from autoscaler.alerting.activities import ActivityWatcher
 from autoscaler.alerting.actuator import ActionOutcome, Adjustment, AlertActuator, AlertTick, RuleClient, StepResolver
 from autoscaler.alerting.errors import ActuationError, AlertingError, MappingConfigError, PayloadError, QueueFullError
 from autoscaler.alerting.mapping import (
@@ -44,17 +46,20 @@ from autoscaler.alerting.payload import Alert, WebhookPayload, parse_payload
 from autoscaler.alerting.queue import AlertIntents, AlertQueue, AlertSink, IntentSink, QueueLimits, SubmitResult
 from autoscaler.alerting.receiver import AlertReceiver
 from autoscaler.alerting.settings import (
+    AlertingSettings,
     BasicAuth,
     BearerAuth,
     NoAuth,
     ReceiverSettings,
     TlsSettings,
+    load_alerting_settings,
     load_receiver_settings,
 )
 
 __all__ = [
     "ActionIntent",
     "ActionOutcome",
+    "ActivityWatcher",
     "ActuationError",
     "Adjustment",
     "Alert",
@@ -67,6 +72,7 @@ __all__ = [
     "AlertSink",
     "AlertTick",
     "AlertingError",
+    "AlertingSettings",
     "BasicAuth",
     "BearerAuth",
     "Delivery",
@@ -98,6 +104,7 @@ __all__ = [
     "client_token",
     "evaluate",
     "event_type",
+    "load_alerting_settings",
     "load_mappings",
     "load_notifier_settings",
     "load_receiver_settings",

@@ -37,7 +37,6 @@ __all__ = ["Activity", "ActivityWatcher", "direction_of"]
 
 _ADD = re.compile(r"^\s*(Add|Attach)\b", re.IGNORECASE)
 _REMOVE = re.compile(r"^\s*(Remove|Detach)\b", re.IGNORECASE)
-_FINAL = {"Successful": "success", "Warning": "success", "Failed": "error"}
 
 
 class Activity(Protocol):
@@ -81,7 +80,7 @@ class ActivityWatcher:
     def observe(
         self, group_id: str, activities: Sequence[Activity], *, now: datetime, own: Collection[str] = ()
     ) -> list[ScalingEvent]:
-        """The events since the previous call for ``group_id`` (none at the first call but ends)."""
+        """The events since the previous call for ``group_id`` (none at the first call: a baseline)."""
         baseline = group_id not in self._seen
         seen = self._seen.setdefault(group_id, OrderedDict())
         events: list[ScalingEvent] = []
@@ -90,7 +89,7 @@ class ActivityWatcher:
             before = seen.get(activity.scaling_activity_id)
             seen[activity.scaling_activity_id] = status
             seen.move_to_end(activity.scaling_activity_id)
-            if before == status or (baseline and status != "InProgress"):
+            if baseline or before == status:
                 continue
             kind = self._kind(activity, status)
             if kind is None:
@@ -101,7 +100,7 @@ class ActivityWatcher:
             events.append(self._event(group_id, activity, kind, origin, now))
         while len(seen) > self._memory:
             seen.popitem(last=False)
-        return [] if baseline else events
+        return events
 
     def _kind(self, activity: Activity, status: str) -> NotificationType | None:
         if status == "Rejected":
@@ -111,10 +110,11 @@ class ActivityWatcher:
             return None
         if status == "InProgress":
             return event_type(direction, "start")
-        outcome = _FINAL.get(status)
-        return event_type(direction, outcome) if outcome == "success" else (
-            event_type(direction, "error") if outcome == "error" else None
-        )
+        if status in ("Successful", "Warning"):  # Warning: partly done
+            return event_type(direction, "success")
+        if status == "Failed":
+            return event_type(direction, "error")
+        return None
 
     def _event(
         self, group_id: str, activity: Activity, kind: NotificationType, origin: Literal["controller", "observed"],

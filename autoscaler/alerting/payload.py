@@ -141,8 +141,12 @@ def format_validation_error(
         if prefix:
             path = f"{prefix}.{path}" if path != "(body)" else prefix
         message = str(err["msg"]).removeprefix("Value error, ")
-        # A validator of a container may name the element itself ("[1].name: ...").
-        lines.append(f"{path}{message}" if message.startswith("[") else f"{path}: {message}")
+        if not loc and not prefix:
+            lines.append(message)  # a whole-object validator names its fields itself
+        elif message.startswith("["):
+            lines.append(f"{path}{message}")  # a container's validator names the element ("[1].name: ...")
+        else:
+            lines.append(f"{path}: {message}")
     return "; ".join(lines)
 
 

@@ -222,6 +222,9 @@ class AlertReceiver:
             self._count(payload.alerts, "deferred")
             return _Reply(503, {"error": str(exc)}, ((b"retry-after", b"30"),))
         self._count(payload.alerts, "accepted")
+        if payload.truncated_alerts:
+            _LOG.warning("alert webhook from %r: Alertmanager truncated %d alert(s) (webhook max_alerts)",
+                         payload.receiver, payload.truncated_alerts)
         counts = {
             "alerts": len(payload.alerts),
             "intents": len(intents),

@@ -29,18 +29,22 @@ import ssl
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from autoscaler.alerting.errors import MappingConfigError
+from autoscaler.alerting.mapping import AlertMapping, AlertMappings
+from autoscaler.alerting.notifier import NotifierSettings
 from autoscaler.alerting.payload import format_validation_error
 
 __all__ = [
+    "AlertingSettings",
     "BasicAuth",
     "BearerAuth",
     "NoAuth",
     "ReceiverSettings",
     "TlsSettings",
     "is_loopback",
+    "load_alerting_settings",
     "load_receiver_settings",
 ]
 
@@ -121,6 +125,37 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class AlertingSettings(_Config):
+    """The ``alerting:`` section of the controller configuration, whole.
+
+    ``receiver`` is optional (no webhook endpoint without it); ``mappings`` need it.
+    """
+
+    receiver: ReceiverSettings | None = None
+    mappings: tuple[AlertMapping, ...] = ()
+    notifications: NotifierSettings = Field(default_factory=NotifierSettings)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertingSettings:
+        if self.mappings and self.receiver is None:
+            raise ValueError("mappings: alert mappings need a receiver (alerting.receiver)")
+        AlertMappings(mappings=self.mappings)  # the same checks as a standalone mapping file
+        return self
+
+    @property
+    def mapping_set(self) -> AlertMappings:
+        return AlertMappings(mappings=self.mappings)
+
+
+def load_alerting_settings(data: Any, *, source: str = "alerting") -> AlertingSettings:
+    """Validate the whole ``alerting:`` section; :class:`MappingConfigError` names ``source`` and the field."""
+    try:
+        return AlertingSettings.model_validate(data)
+    except ValidationError as exc:
+        tags = {"auth": frozenset({"bearer", "basic", "none"}), "action": frozenset({"execute_rule", "step", "floor"})}
+        raise MappingConfigError(f"{source}: {format_validation_error(exc, discriminated=tags)}") from exc
 
 
 def load_receiver_settings(data: Any, *, source: str = "alerting.receiver") -> ReceiverSettings:

@@ -17,6 +17,7 @@ __all__ = ["main"]
 # Subcommand modules, in the order ``--help`` lists them.
 _SUBCOMMANDS: tuple[str, ...] = (
     "autoscaler.cli._run",
+    "autoscaler.cli._validate",
     "autoscaler.cli._emulator",
 )
 

@@ -57,11 +57,15 @@ class Runtime:
     board: GroupBoard
     state: StateStore
     policy_sets: list[PolicySet]
+    sources: dict[str, MetricSource] = field(default_factory=dict)
     workload: SyntheticWorkload | None = None
     emulator: Any = None
-    secrets: list[str] = field(default_factory=list)
 
     async def aclose(self) -> None:
+        for source in self.sources.values():
+            close = getattr(source, "aclose", None)
+            if close is not None:
+                await close()
         await self.client.aclose()
         self.state.close()
 
@@ -167,7 +171,8 @@ async def build_runtime(
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
                             actuator=live_actuator, interval=interval, sinks=all_sinks)
     return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry, metrics=metrics,
-                   board=board, state=state, policy_sets=policy_sets, workload=workload, emulator=emulator)
+                   board=board, state=state, policy_sets=policy_sets, sources=sources, workload=workload,
+                   emulator=emulator)
 
 
 def _serving_hook(workload: SyntheticWorkload) -> Callable[[GroupView], None]:

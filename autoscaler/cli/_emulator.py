@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from typing import Any
@@ -24,6 +23,7 @@ from autoscaler.clock import SystemClock
 from autoscaler.emulator.http import EmulatorApp
 from autoscaler.emulator.service import EssService
 from autoscaler.emulator.settings import EmulatorSettings
+from autoscaler.emulator.store import SqliteStore
 from autoscaler.ess.credentials import EXAMPLE_CREDENTIALS, Credentials, CredentialsError, parse_access_key
 
 __all__ = ["build_app", "register"]
@@ -71,14 +71,9 @@ def build_app(args: argparse.Namespace) -> EmulatorApp:
         options["launch_seconds"] = args.launch_seconds
     settings = EmulatorSettings(**options)
     clock = SystemClock()
-    store = _store(args.state) if args.state else None
+    store = SqliteStore(args.state) if args.state else None
     service = EssService(clock, settings=settings, store=store)
     return EmulatorApp(service, clock=clock, keys=_keys(args.access_key) or None)
-
-
-def _store(path: str) -> Any:
-    module = importlib.import_module("autoscaler.emulator.store")
-    return module.SqliteStore(path)
 
 
 def run(args: argparse.Namespace) -> int:

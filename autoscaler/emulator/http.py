@@ -107,10 +107,20 @@ class EmulatorApp:
     def __repr__(self) -> str:
         return f"EmulatorApp(keys={sorted(self._keys)}, host_id={self._host_id!r})"
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     @contextmanager
-    def locked(self) -> Iterator[EssService]:
-        """Exclusive access to the service (for the admin interface and tests)."""
+    def locked(self, *, advance: bool = False) -> Iterator[EssService]:
+        """Exclusive access to the service (for the admin interface and tests).
+
+        ``advance=True`` first applies the events due by now, so a read sees the
+        state an ESS call made now would see.
+        """
         with self._lock:
+            if advance:
+                self.service.advance(self._clock.now())
             yield self.service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -205,7 +205,7 @@ class AdminApi:
 
     def state(self) -> dict[str, Any]:
         """Counts for tests and demos (never secrets)."""
-        with self._app.locked() as service:
+        with self._app.locked(advance=True) as service:
             state = service.state
             activities = Counter(a.status_code for a in state.activities.values())
             instances = Counter(i.lifecycle_state for i in state.instances.values())
@@ -225,7 +225,7 @@ class AdminApi:
         group_id = doc.get("group_id") if isinstance(doc, dict) else None
         if group_id is not None and not isinstance(group_id, str):
             raise AdminError("group_id: must be a string")
-        with self._app.locked() as service:
+        with self._app.locked(advance=True) as service:
             messages = notifications.outbox(service.state, group_id=group_id)
             return {"messages": [
                 {"id": m.id, "group_id": m.group_id, "arn": m.arn, "type": m.type,

@@ -36,7 +36,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from autoscaler.clock import Clock, ensure_utc
@@ -251,6 +251,22 @@ class EssService:
         """The group's instances in join order, as DescribeScalingInstances would list them."""
         self.advance(ensure_utc(self._clock.now(), field="clock.now()"))
         return [instance_model(i) for i in self.state.group_members(group_id)]
+
+    def scaling_activities(self, group_id: str, *, limit: int) -> list[ScalingActivity]:
+        """The group's newest ``limit`` activities, newest first: the first page of
+        DescribeScalingActivities (same 30-day history), in O(limit) for replays."""
+        now = ensure_utc(self._clock.now(), field="clock.now()")
+        self.advance(now)
+        since = now - timedelta(days=self.settings.activity_history_days)
+        out: list[ScalingActivity] = []
+        for activity_id in reversed(self.state.group_activities.get(group_id, {})):
+            record = self.state.activities.get(activity_id)
+            if record is None:
+                continue
+            if record.start_time < since or len(out) >= limit:
+                break
+            out.append(activity_model(record))
+        return out
 
     def scaling_activity(self, activity_id: str) -> ScalingActivity | None:
         """One activity, or None when it does not exist (any more)."""

@@ -136,17 +136,25 @@ def _message(error: ErrorDetails) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         key = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}[kind]
-        return f"must be {bounds[kind]} {ctx.get(key)} (got {error['input']!r})"
+        return f"must be {bounds[kind]} {ctx.get(key)} (got {_shown(error['input'])})"
     if kind in ("literal_error", "enum"):
-        return f"must be one of {ctx.get('expected')} (got {error['input']!r})"
+        return f"must be one of {ctx.get('expected')} (got {_shown(error['input'])})"
     if kind == "union_tag_invalid":
         return f"unknown type {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "required field 'type' is missing (targetTracking, stepScaling, alarm, scheduled, predictive)"
     if kind == "string_pattern_mismatch":
-        return f"{error['input']!r} does not match {ctx.get('pattern')}"
+        return f"{_shown(error['input'])} does not match {ctx.get('pattern')}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be a mapping (got {_shown(error['input'])})"
     message = str(error["msg"])
-    return message[:1].lower() + message[1:] + (f" (got {error['input']!r})" if kind.endswith("_type") else "")
+    return message[:1].lower() + message[1:] + (f" (got {_shown(error['input'])})" if kind.endswith("_type") else "")
+
+
+def _shown(value: object) -> str:
+    """The offending input, shortened: an error line stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---------------------------------------------------------------- cross-field checks

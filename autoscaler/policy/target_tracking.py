@@ -21,14 +21,13 @@ highest proposal among the metrics wins.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 
 from autoscaler.ess.capacity import round_half_away_from_zero
 from autoscaler.policy._metrics import MetricKind, Statistic, read_metric
 from autoscaler.policy.model import (
-    GroupCapacity,
     GroupSnapshot,
     Limit,
     LimitKind,
@@ -54,10 +53,15 @@ class TrackedMetric:
     ref: MetricRef
     kind: MetricKind
     target: float
+    utilization: bool = field(init=False, repr=False, compare=False)
+    target_text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.target > 0:
             raise ValueError(f"target of {self.ref}: must be > 0")
+        # Precomputed for the hot path (one evaluation per group per tick).
+        object.__setattr__(self, "utilization", self.kind is MetricKind.UTILIZATION)
+        object.__setattr__(self, "target_text", f"{self.target:g}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +72,14 @@ class ScaleInLimit:
     max_instances: int | None = None
     max_percent: int | None = None
     period: int = 60
+    window_delta: timedelta = field(init=False, repr=False, compare=False)
+    period_delta: timedelta = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.stabilization_window < 0 or self.period < 1:
+            raise ValueError("scale-in limit: stabilization_window must be >= 0 and period >= 1")
+        object.__setattr__(self, "window_delta", timedelta(seconds=self.stabilization_window))
+        object.__setattr__(self, "period_delta", timedelta(seconds=self.period))
 
     def allowed(self, total: int) -> int | None:
         """Instances one period may remove from ``total``; None when unlimited."""
@@ -95,45 +107,40 @@ class TargetTrackingPolicy:
 
     def evaluate(self, snapshot: GroupSnapshot, memory: PolicyMemory) -> Proposal:
         cap = snapshot.capacity
+        serving, active = cap.serving, cap.serving + cap.warming
         values: list[MetricValue] = []
         limits: list[Limit] = []
-        best: tuple[int, str] | None = None
+        best: tuple[int, TrackedMetric, float, bool] | None = None
         missing = 0
         for metric in self.metrics:
             value, problem = read_metric(snapshot, metric.ref, Statistic.AVERAGE, self.metric_max_age)
             values.append(MetricValue(metric.ref.label, value))
-            if problem is None and metric.kind is MetricKind.UTILIZATION and cap.serving == 0:
+            if problem is None and metric.utilization and serving == 0:
                 problem = LimitKind.NO_SERVING
             if problem is not None:
                 missing += 1
-                limits.append(Limit(problem, f"{metric.ref}: no scale-in on this metric"))
+                limits.append(Limit(problem, f"{metric.ref.label}: no scale-in on this metric"))
                 continue
-            active, formula = self._desired_active(metric, value, cap, limits)
-            if best is None or active > best[0]:
-                best = (active, formula)
+            raw = serving * value / metric.target if metric.utilization else value / metric.target
+            ratio = raw / active if active else (math.inf if raw > 0 else 1.0)
+            in_band = abs(ratio - 1.0) <= self.tolerance + _EPSILON
+            if in_band:
+                limits.append(Limit(LimitKind.TOLERANCE, f"{metric.ref.label}: ratio {ratio:.3f} in the band"))
+            wanted = active if in_band else ceil_tolerant(raw)
+            if best is None or wanted > best[0]:
+                best = (wanted, metric, value, in_band)
         if best is None:
             return self._hold(snapshot, memory, values, limits)
-        desired = best[0] + cap.idle
+        wanted, metric, value, in_band = best
+        desired = wanted + cap.idle
         if missing and desired < cap.total:
             desired = cap.total
-        return self._settle(snapshot, memory, desired, best[1], tuple(values), limits)
-
-    def _desired_active(
-        self, metric: TrackedMetric, value: float, cap: GroupCapacity, limits: list[Limit]
-    ) -> tuple[int, str]:
-        if metric.kind is MetricKind.UTILIZATION:
-            raw = cap.serving * value / metric.target
-            formula = f"ceil({cap.serving} * {value:g} / {metric.target:g})"
+        if metric.utilization:
+            formula = f"ceil({serving} * {value:g} / {metric.target_text})"
         else:
-            raw = value / metric.target
-            formula = f"ceil({value:g} / {metric.target:g})"
-        active = cap.active
-        ratio = raw / active if active else (math.inf if raw > 0 else 1.0)
-        if abs(ratio - 1.0) <= self.tolerance + _EPSILON:
-            limits.append(Limit(LimitKind.TOLERANCE, f"{metric.ref}: ratio {ratio:.3f} within ±{self.tolerance:g}"))
-            return active, f"{formula} within tolerance: keep {active} active"
-        desired = ceil_tolerant(raw)
-        return desired, f"{formula} = {desired} active"
+            formula = f"ceil({value:g} / {metric.target_text})"
+        formula += f" within ±{self.tolerance:g}: keep {wanted}" if in_band else f" = {wanted}"
+        return self._settle(snapshot, memory, desired, formula, tuple(values), limits)
 
     def _hold(
         self, snapshot: GroupSnapshot, memory: PolicyMemory, values: list[MetricValue], limits: list[Limit]
@@ -158,7 +165,7 @@ class TargetTrackingPolicy:
             target = self._scale_in_target(snapshot, new_memory, desired, limits)
             if target < total:
                 acted = new_memory.evolve(scale_ins=(*new_memory.scale_ins, (snapshot.now, total - target)))
-        formula = f"{formula} + {snapshot.capacity.idle} idle = {desired}"
+        formula = f"{formula} active + {snapshot.capacity.idle} idle = {desired}"
         return Proposal(
             policy=self.name, kind=PolicyKind.TARGET_TRACKING, memory=new_memory, target=target,
             metrics=values, formula=formula, limits=tuple(limits), acted_memory=acted,
@@ -172,7 +179,7 @@ class TargetTrackingPolicy:
             limits.append(Limit(LimitKind.DISABLE_SCALE_IN, f"wants {desired}, scale-in disabled"))
             return total
         stabilized = max(r for _, r in memory.recommendations)
-        window_start = snapshot.now - timedelta(seconds=self.scale_in.stabilization_window)
+        window_start = snapshot.now - self.scale_in.window_delta
         if memory.observing_since is None or memory.observing_since > window_start:
             stabilized = max(stabilized, total)
         if stabilized > desired:
@@ -183,7 +190,7 @@ class TargetTrackingPolicy:
         target = min(stabilized, total)
         allowed = self.scale_in.allowed(total)
         if allowed is not None and target < total:
-            period_start = snapshot.now - timedelta(seconds=self.scale_in.period)
+            period_start = snapshot.now - self.scale_in.period_delta
             removed = sum(n for t, n in memory.scale_ins if t > period_start)
             floor = total - max(0, allowed - removed)
             if target < floor:
@@ -202,13 +209,13 @@ def _remember(memory: PolicyMemory, snapshot: GroupSnapshot, desired: int, limit
     """
     now = snapshot.now
     recs = memory.recommendations
-    cutoff = now - timedelta(seconds=limit.stabilization_window)
+    cutoff = now - limit.window_delta
     first = 0
     while first < len(recs) and recs[first][0] < cutoff:
         first += 1
     scale_ins = memory.scale_ins
     if scale_ins:
-        period_start = now - timedelta(seconds=limit.period)
+        period_start = now - limit.period_delta
         scale_ins = tuple(s for s in scale_ins if s[0] > period_start)
     return PolicyMemory(
         recommendations=(*recs[first:], (now, desired)),

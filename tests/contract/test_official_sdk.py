@@ -44,7 +44,7 @@ class Sdk:
             request.add_query_param(key, str(value).lower() if isinstance(value, bool) else str(value))
         body: dict[str, Any] = json.loads(self.client.do_action_with_exception(request))
         assert body.get("RequestId"), f"{action}: no RequestId"
-        pass
+        assert missing_fields(action, body) == [], f"{action}: documented fields missing"
         return body
 
 
@@ -135,7 +135,7 @@ def test_the_official_sdk_runs_a_realistic_scenario_against_ess_local(emu: Runni
     _advance(emu, 30)
     messages = httpx.get(f"http://127.0.0.1:{emu.port}/_emulator/outbox", params={"group_id": group}).json()
     tokens = [m["body"]["LifecycleActionToken"] for m in messages["messages"] if m["body"].get("LifecycleHookId") == hook]
-    print("ACT", sdk.call("DescribeScalingActivities", RegionId=REGION, ScalingGroupId=group)); print("G", sdk.call("DescribeScalingGroups", RegionId=REGION))
+    assert len(tokens) == 2, messages  # one wait state per launched instance
     for token in tokens:
         sdk.call("CompleteLifecycleAction", LifecycleHookId=hook, LifecycleActionToken=token,
                  LifecycleActionResult="CONTINUE")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autoscaler.ess import AdjustmentType
+from autoscaler.ess.recurrence import RecurrenceType, Schedule
 from autoscaler.policy import (
     EMPTY_MEMORY,
     Action,
@@ -23,6 +24,7 @@ from autoscaler.policy import (
     PolicyMemory,
     Proposal,
     ScaleInLimit,
+    ScheduledPolicy,
     StepAdjustment,
     StepScalingPolicy,
     TargetTrackingPolicy,
@@ -144,3 +146,59 @@ def test_a_breach_inside_one_step_during_warm_up_acts_once(total: int, percent: 
     cap2 = GroupCapacity(total=grown, serving=total, warming=grown - total, min_size=0, max_size=1000)
     second = policy.evaluate(snapshot(cap2, 80.0, T0 + timedelta(minutes=1)), first.acted_memory)
     assert second.target == grown
+
+
+schedules = st.builds(
+    lambda kind_value, hour, minute: (kind_value[0], kind_value[1], hour, minute),
+    st.sampled_from([(RecurrenceType.DAILY, "1"), (RecurrenceType.DAILY, "2"), (RecurrenceType.WEEKLY, "1,3,5"),
+                     (RecurrenceType.MONTHLY, "1-3"), (RecurrenceType.CRON, "*/20 * * * ?"),
+                     (RecurrenceType.CRON, "15 8 * * 1-5")]),
+    st.integers(0, 23), st.integers(0, 59),
+)
+
+
+def _schedule(spec: tuple[RecurrenceType, str, int, int]) -> Schedule:
+    kind, value, hour, minute = spec
+    return Schedule(launch_time=datetime(2026, 1, 1, hour, minute, tzinfo=UTC), recurrence_type=kind,
+                    recurrence_value=value, recurrence_end_time=datetime(2026, 3, 1, tzinfo=UTC))
+
+
+@settings(max_examples=25, deadline=None)
+@given(schedules, st.integers(0, 40 * 24 * 60), st.sampled_from([7, 13, 60]))
+def test_a_scheduled_rule_executes_once_at_each_fire_time(
+    spec: tuple[RecurrenceType, str, int, int], start_minute: int, step: int
+) -> None:
+    schedule = _schedule(spec)
+    policy = ScheduledPolicy(name="s", schedule=schedule, rule_ari="ari:acs:ess:r:1:scalingrule/x",
+                             launch_expiration=timedelta(seconds=600))
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=start_minute)
+    cap = GroupCapacity(total=1, serving=1, min_size=0, max_size=10)
+    memory, fired = EMPTY_MEMORY, []
+    ticks = [start + timedelta(minutes=step * i) for i in range(3 * 24 * 60 // step)]
+    for now in ticks:
+        proposal = policy.evaluate(GroupSnapshot(now=now, capacity=cap), memory)
+        if proposal.execute is not None:
+            fired.append(proposal.execute.fire_time)
+        memory = proposal.acted_memory or proposal.memory
+    # Every fire time that a tick reached within LaunchExpirationTime ran exactly once, in order.
+    expected = [f for f in schedule.fires_between(start - timedelta(seconds=601), ticks[-1])
+                if any(f <= t <= f + timedelta(seconds=600) for t in ticks)]
+    assert fired == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(schedules, st.lists(st.integers(0, 59 * 24 * 60), min_size=1, max_size=30), st.integers(1, 48))
+def test_a_window_bounds_exactly_while_a_fire_time_is_less_than_its_duration_ago(
+    spec: tuple[RecurrenceType, str, int, int], minutes: list[int], hours: int
+) -> None:
+    schedule = _schedule(spec)
+    duration = timedelta(hours=hours)
+    policy = ScheduledPolicy(name="w", schedule=schedule, window=duration, floor=3)
+    cap = GroupCapacity(total=1, serving=1, min_size=0, max_size=10)
+    memory = EMPTY_MEMORY
+    for m in sorted(minutes):
+        now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=m)
+        proposal = policy.evaluate(GroupSnapshot(now=now, capacity=cap), memory)
+        memory = proposal.memory
+        inside = any(True for _ in schedule.fires_between(now - duration, now))
+        assert (proposal.floor == 3) == inside

@@ -1,0 +1,166 @@
+"""The controller's :class:`~autoscaler.controller.ports.EssApi` over an emulator in the same process.
+
+What: ``autoscaler simulate`` runs the controller's own tick code against
+:class:`~autoscaler.emulator.service.EssService` on a virtual clock, without HTTP,
+signing or JSON, so that a month of one-minute ticks replays in about a second.
+
+Why it is faithful: every call goes through the service, which applies the due
+events first and runs its own action handlers, so clamping, percent rounding,
+``ScalingActivityInProgress``, cooldowns and the removal order are the emulator's,
+never re-implemented here. There are two paths:
+
+- the *wire path* (any call with filters this module does not special-case, and
+  every write): the flat wire parameters go to :meth:`EssService.handle`, exactly as
+  the HTTP front would pass them, and the answer is parsed with the wire models'
+  ``from_wire``, as :class:`~autoscaler.ess.client.EssClient` does;
+- the *fast path* for the three reads of every tick (a group by id, its instances,
+  its activities): the service's typed reads (``scaling_group``,
+  ``scaling_instances``, ``scaling_activities``), which advance the service and build
+  the same models the Describe handlers render, without the wire round trip.
+
+One documented difference from ``EssClient``: ``describe_scaling_activities`` for a
+group answers the first page only (the newest ``activity_page`` activities, 50 by
+default, the API's largest page), where the client fetches every page. The tick only
+looks for an activity in progress and the latest end time, and ESS runs one activity
+at a time per group, so both are always on the first page; reading a month of
+history at every tick would make a replay quadratic. ``activity_page=None`` restores
+the client's behaviour (the equivalence is tested).
+
+Example::
+
+    service = EssService(VirtualClock(start), settings=EmulatorSettings(launch_seconds=180))
+    api = InProcessEss(service)
+    groups = await api.describe_scaling_groups(scaling_group_ids=[group_id])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from autoscaler.emulator.service import EssService
+from autoscaler.ess import NotFoundError
+from autoscaler.ess.client import RuleRef
+from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance, ScalingRule
+from autoscaler.ess.wire import flatten
+
+__all__ = ["DEFAULT_ACTIVITY_PAGE", "InProcessEss"]
+
+DEFAULT_ACTIVITY_PAGE = 50
+"""The largest page DescribeScalingActivities answers (PageSize <= 50)."""
+
+_PAGE_SIZE = 50
+
+M = TypeVar("M", ScalingGroup, ScalingInstance, ScalingActivity, ScalingRule)
+
+
+def _clean(params: Mapping[str, object]) -> dict[str, str]:
+    """Flatten as the client does (``None`` and empty lists are left out)."""
+    return flatten({k: v for k, v in params.items() if v is not None})
+
+
+class InProcessEss:
+    """An :class:`~autoscaler.controller.ports.EssApi` calling an :class:`EssService` directly.
+
+    ``activity_page``: how many of a group's newest activities a describe answers
+    (None: all of them, as ``EssClient`` pages through).
+    """
+
+    def __init__(self, service: EssService, *, activity_page: int | None = DEFAULT_ACTIVITY_PAGE) -> None:
+        if activity_page is not None and activity_page < 1:
+            raise ValueError(f"activity_page: must be >= 1 or None (got {activity_page})")
+        self.service = service
+        self._activity_page = activity_page
+        self.calls: dict[str, int] = {}
+        """How many times each action was called (for reports and tests)."""
+
+    def __repr__(self) -> str:
+        return f"InProcessEss({self.service!r})"
+
+    def _count(self, action: str) -> None:
+        self.calls[action] = self.calls.get(action, 0) + 1
+
+    def call(self, action: str, params: Mapping[str, object]) -> dict[str, Any]:
+        """One action through the service's wire contract (raises the documented EssError)."""
+        self._count(action)
+        return self.service.handle(action, _clean(params))
+
+    def _describe(self, cls: type[M], action: str, params: Mapping[str, object], outer: str, inner: str) -> list[M]:
+        out: list[M] = []
+        page = 1
+        while True:
+            body = self.call(action, {**params, "PageNumber": page, "PageSize": _PAGE_SIZE})
+            wrapped = body.get(outer) or {}
+            items = wrapped.get(inner, []) if isinstance(wrapped, dict) else []
+            out.extend(cls.from_wire(item, path=f"{outer}.{inner}") for item in items)
+            total = int(body.get("TotalCount", len(out)) or 0)
+            if not items or len(out) >= total:
+                return out
+            page += 1
+
+    # -- the EssApi protocol -------------------------------------------------------------
+
+    async def describe_scaling_groups(
+        self, *, scaling_group_ids: Sequence[str] = (), names: Sequence[str] = ()
+    ) -> list[ScalingGroup]:
+        if len(scaling_group_ids) == 1 and not names:
+            self._count("DescribeScalingGroups")
+            try:
+                return [self.service.scaling_group(scaling_group_ids[0])]
+            except NotFoundError:
+                return []
+        params = {"RegionId": self.service.settings.region, "ScalingGroupId": list(scaling_group_ids),
+                  "ScalingGroupName": list(names)}
+        return self._describe(ScalingGroup, "DescribeScalingGroups", params, "ScalingGroups", "ScalingGroup")
+
+    async def describe_scaling_instances(
+        self, *, scaling_group_id: str | None = None, instance_ids: Sequence[str] = (),
+        lifecycle_state: str | None = None, health_status: str | None = None, creation_type: str | None = None,
+    ) -> list[ScalingInstance]:
+        filtered = instance_ids or lifecycle_state or health_status or creation_type
+        if scaling_group_id is not None and not filtered:
+            self._count("DescribeScalingInstances")
+            return self.service.scaling_instances(scaling_group_id)
+        params = {"RegionId": self.service.settings.region, "ScalingGroupId": scaling_group_id,
+                  "InstanceId": list(instance_ids), "LifecycleState": lifecycle_state,
+                  "HealthStatus": health_status, "CreationType": creation_type}
+        return self._describe(ScalingInstance, "DescribeScalingInstances", params, "ScalingInstances",
+                              "ScalingInstance")
+
+    async def describe_scaling_activities(
+        self, *, scaling_group_id: str | None = None, activity_ids: Sequence[str] = (),
+        status_code: str | None = None,
+    ) -> list[ScalingActivity]:
+        if scaling_group_id is not None and not activity_ids and status_code is None \
+                and self._activity_page is not None:
+            self._count("DescribeScalingActivities")
+            return self.service.scaling_activities(scaling_group_id, limit=self._activity_page)
+        params = {"RegionId": self.service.settings.region, "ScalingGroupId": scaling_group_id,
+                  "ScalingActivityId": list(activity_ids), "StatusCode": status_code}
+        return self._describe(ScalingActivity, "DescribeScalingActivities", params, "ScalingActivities",
+                              "ScalingActivity")
+
+    async def describe_scaling_rules(
+        self, *, scaling_group_id: str | None = None, rule_ids: Sequence[str] = (), names: Sequence[str] = (),
+        aris: Sequence[str] = (),
+    ) -> list[ScalingRule]:
+        params = {"RegionId": self.service.settings.region, "ScalingGroupId": scaling_group_id,
+                  "ScalingRuleId": list(rule_ids), "ScalingRuleName": list(names), "ScalingRuleAri": list(aris)}
+        return self._describe(ScalingRule, "DescribeScalingRules", params, "ScalingRules", "ScalingRule")
+
+    async def create_scaling_rule(
+        self, scaling_group_id: str, *, adjustment_type: str, adjustment_value: int,
+        name: str | None = None, cooldown: int | None = None, **options: object,
+    ) -> RuleRef:
+        params = {"ScalingGroupId": scaling_group_id, "AdjustmentType": adjustment_type,
+                  "AdjustmentValue": adjustment_value, "ScalingRuleName": name, "Cooldown": cooldown, **options}
+        body = self.call("CreateScalingRule", params)
+        return RuleRef(scaling_rule_id=str(body["ScalingRuleId"]), scaling_rule_ari=str(body["ScalingRuleAri"]))
+
+    async def modify_scaling_rule(self, scaling_rule_id: str, **options: object) -> None:
+        self.call("ModifyScalingRule", {"ScalingRuleId": scaling_rule_id, **options})
+
+    async def execute_scaling_rule(self, scaling_rule_ari: str, *, client_token: str | None = None) -> str:
+        body = self.call("ExecuteScalingRule", {"ScalingRuleAri": scaling_rule_ari, "ClientToken": client_token})
+        return str(body["ScalingActivityId"])
+
