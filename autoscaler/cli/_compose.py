@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 from prometheus_client import CollectorRegistry
 
+from autoscaler.alerting import AlertActuator, AlertQueue
 from autoscaler.cli._embedded import ensure_demo_group, start_embedded
 from autoscaler.clock import Clock
 from autoscaler.controller.actuator import Actuator, EssActuator, ShadowActuator
+from autoscaler.controller.alerts import AlertGate
 from autoscaler.controller.config import ControllerConfig
 from autoscaler.controller.loop import Controller
 from autoscaler.controller.snapshot import GroupView
@@ -58,6 +60,7 @@ class Runtime:
     state: StateStore
     policy_sets: list[PolicySet]
     sources: dict[str, MetricSource] = field(default_factory=dict)
+    alert_queue: AlertQueue | None = None
     workload: SyntheticWorkload | None = None
     emulator: Any = None
 
@@ -75,7 +78,10 @@ def load_policies(config: ControllerConfig, base: Path) -> list[PolicySet]:
     return [load_policy_file(p if p.is_absolute() else base / p) for p in config.policy_files]
 
 
-def _client(config: ControllerConfig, base: Path, environ: Mapping[str, str], clock: Clock) -> EssClient:
+def _client(
+    config: ControllerConfig, base: Path, environ: Mapping[str, str], clock: Clock,
+    observer: Callable[[str, str], None],
+) -> EssClient:
     ess = config.ess
     env = dict(environ)
     if ess.access_key_id is not None and ess.access_key_secret is not None:
@@ -89,7 +95,7 @@ def _client(config: ControllerConfig, base: Path, environ: Mapping[str, str], cl
         creds = Credentials.from_env(env)
     endpoint = None if ess.endpoint == "region" else ess.endpoint
     return EssClient(credentials=creds, region=ess.region, clock=clock, endpoint=endpoint,
-                     timeout=ess.timeout_seconds)
+                     timeout=ess.timeout_seconds, observer=observer)
 
 
 def _sources(config: ControllerConfig, base: Path, environ: Mapping[str, str]) -> tuple[
@@ -132,14 +138,21 @@ async def build_runtime(
 ) -> Runtime:
     """Build (but do not start) the controller the configuration describes."""
     policy_sets = load_policies(config, base)
+    registry = CollectorRegistry()
+    board = GroupBoard()
+    metrics = AutoscalerMetrics(registry, state=board)
+
+    def observer(action: str, code: str) -> None:
+        metrics.ess_request(action=action, code=code)
+
     emulator = None
     if config.ess.endpoint == "embedded":
         client, emulator = start_embedded(config.embedded, clock=clock, region=config.ess.region,
-                                          timeout=config.ess.timeout_seconds, base=base)
+                                          timeout=config.ess.timeout_seconds, base=base, observer=observer)
         if config.embedded.demo_group is not None:
             await ensure_demo_group(client, config.embedded.demo_group)
     else:
-        client = _client(config, base, environ, clock)
+        client = _client(config, base, environ, clock, observer)
     state_path = config.state if config.state.is_absolute() else base / config.state
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state = StateStore(state_path)
@@ -149,6 +162,8 @@ async def build_runtime(
     live_actuator = None if shadow else EssActuator(client, state)
     actuator: Actuator = ShadowActuator() if live_actuator is None else live_actuator
     interval = timedelta(seconds=config.interval_seconds)
+    alert_queue, alert_gate = _alerting(config, client, clock, shadow, [p.group_name or p.group_id or ""
+                                                                        for p in policy_sets])
     tickers = []
     for policy_set in policy_sets:
         group_id = await _resolve_group(client, policy_set)
@@ -163,16 +178,26 @@ async def build_runtime(
         )
         tickers.append(GroupTicker(settings, api=client, metrics=router, refs=sorted(policy_set.metric_refs, key=str),
                                    evaluator=policy_set.decide, actuator=actuator, state=state,
-                                   on_view=_serving_hook(workload) if workload is not None else None))
-    registry = CollectorRegistry()
-    board = GroupBoard()
-    metrics = AutoscalerMetrics(registry, state=board)
+                                   on_view=_serving_hook(workload) if workload is not None else None,
+                                   alerts=alert_gate))
     all_sinks = list(sinks)
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
                             actuator=live_actuator, interval=interval, sinks=all_sinks)
-    return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry, metrics=metrics,
-                   board=board, state=state, policy_sets=policy_sets, sources=sources, workload=workload,
-                   emulator=emulator)
+    return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry,
+                   metrics=metrics, board=board, state=state, policy_sets=policy_sets, sources=sources,
+                   alert_queue=alert_queue, workload=workload, emulator=emulator)
+
+
+def _alerting(
+    config: ControllerConfig, client: EssClient, clock: Clock, shadow: bool, groups: list[str]
+) -> tuple[AlertQueue | None, AlertGate | None]:
+    """The alert queue (fed by the /alerts receiver) and the per-tick gate that drains it."""
+    settings = config.alerting
+    if settings is None or settings.receiver is None:
+        return None, None
+    settings.receiver.check_listen_host(config.listen.rpartition(":")[0])
+    queue = AlertQueue(clock=clock, known_groups=groups)
+    return queue, AlertGate(queue, AlertActuator(client=client), shadow=shadow)
 
 
 def _serving_hook(workload: SyntheticWorkload) -> Callable[[GroupView], None]:

@@ -10,6 +10,7 @@ exists, so a new user sees scaling without a cloud account.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ EMBEDDED_ENDPOINT = "http://ess-local.embedded/"
 
 
 def start_embedded(
-    config: EmbeddedConfig, *, clock: Clock, region: str, timeout: float, base: Path
+    config: EmbeddedConfig, *, clock: Clock, region: str, timeout: float, base: Path,
+    observer: Callable[[str, str], None] | None = None,
 ) -> tuple[EssClient, Any]:
     """An EssClient wired to an in-process emulator; returns (client, service).
 
@@ -48,7 +50,7 @@ def start_embedded(
     service = EssService(clock, settings=settings, store=store)
     app = EmulatorApp(service, clock=clock)
     client = EssClient(credentials=EXAMPLE_CREDENTIALS, region=region, clock=clock, endpoint=EMBEDDED_ENDPOINT,
-                       transport=httpx.ASGITransport(app=app), timeout=timeout)
+                       transport=httpx.ASGITransport(app=app), timeout=timeout, observer=observer)
     return client, service
 
 

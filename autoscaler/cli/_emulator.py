@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         f"on http://{args.host}:{args.port}/ (admin under /_emulator/)\n"
     )
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, http="httptools", loop="asyncio",
+        app, host=args.host, port=args.port, http="httptools", loop="auto",
         lifespan="on", access_log=False, log_level="warning",
     )
     uvicorn.Server(config).run()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from autoscaler.alerting import AlertReceiver
 from autoscaler.cli._compose import Runtime
 from autoscaler.observability.server import ObservabilityApp, ObservabilityServer, TickReadiness
 
@@ -25,6 +26,11 @@ async def start_server(rt: Runtime, listen: str) -> ObservabilityServer:
     readiness = TickReadiness(rt.clock, max_age=timedelta(seconds=3 * rt.config.interval_seconds))
     rt.controller.add_sink(lambda report: readiness.mark_success(report.now))
     app = ObservabilityApp(rt.registry, ready=readiness)
+    alerting = rt.config.alerting
+    if alerting is not None and alerting.receiver is not None and rt.alert_queue is not None:
+        receiver = AlertReceiver(settings=alerting.receiver, mappings=alerting.mapping_set, sink=rt.alert_queue,
+                                 clock=rt.clock, metrics=rt.metrics)
+        app.mount(alerting.receiver.path, receiver)
     server = ObservabilityServer(app, host=host, port=port)
     await server.start()
     return server

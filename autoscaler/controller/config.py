@@ -23,6 +23,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, Strict, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from autoscaler.alerting import AlertingSettings
+
 __all__ = [
     "ControllerConfig",
     "DemoGroupConfig",
@@ -172,5 +174,6 @@ class ControllerConfig(_Model):
     metrics: MetricsConfig = MetricsConfig()
     policy_files: Annotated[list[Path], Field(min_length=1, max_length=1000)]
     groups: dict[str, GroupOverrides] = {}
+    alerting: AlertingSettings | None = None
     logging: LoggingConfig = LoggingConfig()
     live_view: Annotated[bool, Strict()] = True

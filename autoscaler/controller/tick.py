@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from autoscaler.controller.actuator import Actuator, Outcome, Result
+from autoscaler.controller.alerts import AlertGate, apply_floor
 from autoscaler.controller.memory_codec import decode_memory, encode_memory
 from autoscaler.controller.ports import EssApi
 from autoscaler.controller.snapshot import GroupView, observe, to_snapshot
@@ -127,6 +128,7 @@ class GroupTicker:
         actuator: Actuator,
         state: StateStore,
         on_view: Callable[[GroupView], None] | None = None,
+        alerts: AlertGate | None = None,
     ) -> None:
         self.settings = settings
         self._api = api
@@ -137,6 +139,7 @@ class GroupTicker:
         self._state = state
         self._memory: GroupMemory | None = None
         self._on_view = on_view
+        self._alerts = alerts
 
     async def observe(self, now: datetime) -> GroupView:
         gid = self.settings.group_id
@@ -179,7 +182,12 @@ class GroupTicker:
             self._memory = decode_memory(self._state.load_memory(gid))
         snapshot = to_snapshot(view, samples, now=now)
         decision = self._evaluate(snapshot, self._memory)
-        gate = self._gate(view, decision, now)
+        alert_acted = False
+        if self._alerts is not None:
+            alert = await self._alerts.step(self.settings.name, gid, view)
+            decision = apply_floor(decision, alert.floor, max_size=view.capacity.max_size)
+            alert_acted = alert.acted
+        gate = "an alert action ran this tick" if alert_acted else self._gate(view, decision, now)
         if decision.action is Action.NONE:
             outcome = Outcome(result=Result.SUPPRESSED if decision.limits else Result.NO_CHANGE)
         elif gate is not None:

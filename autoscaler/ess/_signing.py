@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
 from urllib.parse import parse_qsl, quote, urlencode
@@ -52,13 +53,15 @@ SIGNATURE_VERSION = "1.0"
 
 # RFC 3986 unreserved characters; everything else is %XY per UTF-8 byte.
 _SAFE = "-_.~"
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _SAFE)
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 # ASCII fast path: str.translate runs in C, several times faster than quote().
-_ASCII_TABLE = {code: f"%{code:02X}" for code in range(128) if chr(code) not in _UNRESERVED}
+_ASCII_TABLE = str.maketrans({chr(c): f"%{c:02X}" for c in range(128) if not _UNRESERVED.fullmatch(chr(c))})
 
 
 def percent_encode(value: str) -> str:
     """Encode ``value`` as the reference's rules say (space -> %20, ``~`` kept)."""
+    if _UNRESERVED.fullmatch(value):  # most names and values: nothing to encode
+        return value
     if value.isascii():
         return value.translate(_ASCII_TABLE)
     return quote(value, safe=_SAFE, encoding="utf-8", errors="strict")
@@ -76,7 +79,10 @@ def canonical_query(params: Mapping[str, str] | Iterable[tuple[str, str]]) -> st
 
 def string_to_sign(method: str, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     """``METHOD&%2F&percentEncode(canonical)``."""
-    return f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(params))}"
+    # The canonical string holds only unreserved characters, %XY escapes, '=' and '&',
+    # so encoding it again only has to touch those three (same result as percent_encode).
+    canonical = canonical_query(params).replace("%", "%25").replace("=", "%3D").replace("&", "%26")
+    return f"{method.upper()}&%2F&{canonical}"
 
 
 def sign(text: str, secret: str) -> str:

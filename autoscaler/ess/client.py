@@ -39,7 +39,7 @@ from autoscaler.ess import model
 from autoscaler.ess._retry import RetryPolicy, Sleeper, call_with_retries
 from autoscaler.ess._signing import SignatureV1Auth, percent_encode
 from autoscaler.ess.credentials import Credentials
-from autoscaler.ess.errors import TransportError, from_wire
+from autoscaler.ess.errors import EssError, TransportError, from_wire
 from autoscaler.ess.wire import WireFormatError, flatten, format_minute, parse_json
 
 __all__ = ["ECS_VERSION", "ESS_VERSION", "EssClient", "RuleRef", "endpoint_for_region"]
@@ -110,6 +110,7 @@ class EssClient:
         sleep: Sleeper = asyncio.sleep,
         rng: random.Random | None = None,
         nonce: Callable[[], str] | None = None,
+        observer: Callable[[str, str], None] | None = None,
     ) -> None:
         if not region:
             raise ValueError("region: required")
@@ -126,6 +127,8 @@ class EssClient:
         auth = SignatureV1Auth(credentials, clock=clock, **({"nonce": nonce} if nonce else {}))
         self._http = httpx.AsyncClient(auth=auth, transport=transport, timeout=timeout, trust_env=False)
         self._secrets = _secret_forms(credentials)
+        # Told (action, code) for every attempt: "OK", an ESS code, or a transport code.
+        self._observe: Callable[[str, str], None] = observer or (lambda action, code: None)
 
     def __repr__(self) -> str:
         return f"EssClient(endpoint={self._endpoint!r}, region={self.region!r}, credentials={self._credentials!r})"
@@ -150,7 +153,13 @@ class EssClient:
         url = self._ecs_endpoint if ecs else self._endpoint
 
         async def attempt() -> dict[str, Any]:
-            return await self._send(url, action, wire)
+            try:
+                body = await self._send(url, action, wire)
+            except EssError as exc:
+                self._observe(action, exc.code)
+                raise
+            self._observe(action, "OK")
+            return body
 
         return await call_with_retries(
             attempt, action=action, policy=self._retry, sleep=self._sleep, rng=self._rng,

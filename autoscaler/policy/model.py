@@ -85,9 +85,14 @@ class MetricRef:
     source: MetricSource
     key: str
     label: str = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", f"{self.source.value}:{self.key}")
+        object.__setattr__(self, "_hash", hash((self.source, self.key)))
+
+    def __hash__(self) -> int:  # looked up at every tick: hash once
+        return self._hash
 
     @classmethod
     def prometheus(cls, query: str) -> MetricRef:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import httpx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autoscaler.clock import VirtualClock
 from autoscaler.ess._signing import (
@@ -100,3 +102,22 @@ def test_the_auth_flow_adds_common_parameters_and_a_verifiable_signature() -> No
     assert "sk" not in repr(auth) and "sts" not in repr(auth)
     second = dict(parse_qsl(next(auth.sync_auth_flow(request)).content.decode()))
     assert second["SignatureNonce"] == "n2"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_the_fast_percent_encoder_equals_rfc_3986_quoting(text: str) -> None:
+    try:
+        expected = quote(text, safe="-_.~", encoding="utf-8", errors="strict")
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            percent_encode(text)
+        return
+    assert percent_encode(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=10, alphabet=st.characters(exclude_categories=["Cs"])),
+                       st.text(max_size=20, alphabet=st.characters(exclude_categories=["Cs"])), max_size=8))
+def test_the_string_to_sign_is_the_percent_encoded_canonical_query(params: dict[str, str]) -> None:
+    assert string_to_sign("GET", params) == "GET&%2F&" + percent_encode(canonical_query(params))
