@@ -31,6 +31,9 @@ async def start_server(rt: Runtime, listen: str) -> ObservabilityServer:
         receiver = AlertReceiver(settings=alerting.receiver, mappings=alerting.mapping_set, sink=rt.alert_queue,
                                  clock=rt.clock, metrics=rt.metrics)
         app.mount(alerting.receiver.path, receiver)
-    server = ObservabilityServer(app, host=host, port=port)
+    options = {}
+    if alerting is not None and alerting.receiver is not None and alerting.receiver.tls is not None:
+        options = alerting.receiver.tls.uvicorn_options()  # TLS for the whole listen address
+    server = ObservabilityServer(app, host=host, port=port, options=options)
     await server.start()
     return server

@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Generator, MutableMapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, MutableMapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -170,10 +170,13 @@ class ObservabilityServer:
     ``port=0`` picks a free port (tests); :attr:`port` tells which.
     """
 
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 9847) -> None:
+    def __init__(
+        self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 9847, options: Mapping[str, Any] | None = None
+    ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError(f"port: must be in 0..65535 (got {port})")
         self._app = app
+        self._options = dict(options or {})  # extra uvicorn.Config options (TLS: ssl_certfile, ...)
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -216,7 +219,8 @@ class ObservabilityServer:
             raise ServerError("start: already started")
         self._socket = self._bind()
         self._bound_port = int(self._socket.getsockname()[1])
-        config = uvicorn.Config(self._app, log_config=None, access_log=False, lifespan="off", server_header=False)
+        config = uvicorn.Config(self._app, log_config=None, access_log=False, lifespan="off", server_header=False,
+                                **self._options)
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]), name="observability-server")
         while not self._server.started:

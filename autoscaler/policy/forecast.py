@@ -1,36 +1,49 @@
-"""Incremental short-horizon load forecaster for the predictive policy (pure, numpy).
+"""Incremental short-horizon load forecaster for the predictive policy (pure Python + numpy).
 
 What: from one observation per minute of the group's *load* (utilisation times the
-serving count that measured it, i.e. instance-equivalents at 100 %), keep
+serving count that measured it, i.e. instance-equivalents at 100 %), forecast the
+highest load of the next ``horizon`` minutes with two competing models:
 
-- a level: an exponentially weighted mean of the load (``level_alpha`` per minute),
-- a seasonal profile: one bin per minute of the season (a day by default), each an
-  exponentially weighted mean across seasons of a smoothed load; it yields the
-  *rise* expected over the next ``horizon`` minutes (never a fall: the profile only
-  ever brings capacity forward, the level takes care of decreases),
-- a burst headroom: the ``burst_quantile`` of the recent ratios "highest load in
-  the following ``horizon`` minutes / peak forecast made then", over the last
-  ``residual_window`` minutes.
+- **level with memory** (no seasonality): an exponentially weighted mean of the load
+  (``level_alpha``), never below... rather, capped by the highest load of the last
+  ``memory_minutes`` (so that a clear fall is followed once the memory has forgotten
+  the old high), and lifted at once to the newest load when that exceeds it by more
+  than ``jump_tolerance`` (or when the sample is censored by saturation): scale out
+  at once, scale in slowly;
+- **additive seasonal**: a profile with one bin per minute of the season (a day by
+  default; each bin an exponentially weighted mean across seasons, ``season_alpha``)
+  plus a deseasonalised level (``deseasonalised_alpha``); its forecast for each
+  minute of the horizon is ``level + profile[minute]``, so it brings a recurring rise
+  forward *and* lets capacity follow a recurring fall without waiting.
 
-Why this shape: a live controller sees only the metric's own history, and a decision
-takes effect after the boot time, so what matters is the highest load over the boot
-horizon. Seasonality gives the predictable part of that rise, recent residuals give
-the unpredictable part. Every update is O(horizon) plain Python; the quantile is
-recomputed every ``refresh_every`` minutes with numpy over a fixed-size ring, so the
-per-minute cost stays bounded on histories of any length (a month of minutes replays
-in well under a second).
+Each minute, both models' forecasts made ``horizon`` minutes earlier are scored
+against the load that came, with an asymmetric squared error (a shortfall weighs
+``under_forecast_weight`` times an excess, because a shortfall is an overload and an
+excess only costs); the seasonal model is used while its running error
+(``skill_alpha``) is lower. So a trace without usable seasonality falls back to the
+level model by itself, and no seasonality is assumed before one season has passed.
+
+An optional burst headroom (``burst_quantile``) is the quantile of the recent ratios
+"load / peak forecast made ``horizon`` minutes earlier" over ``residual_window``
+minutes; it is recomputed every ``refresh_every`` minutes with numpy over a
+fixed-size ring.
+
+Why incremental: a live controller evaluates every tick and a replay runs a month of
+minutes in well under a second, so each update is O(horizon + memory) plain Python and
+nothing is ever recomputed over the whole history.
 
 Example::
 
     >>> f = SeasonalForecaster(ForecasterSettings(horizon=4))
     >>> for minute in range(10):
     ...     f.update(minute, 5.0)
-    >>> round(f.forecast().peak, 3)
+    >>> f.forecast().peak
     5.0
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,22 +53,25 @@ __all__ = ["Forecast", "ForecasterSettings", "SeasonalForecaster"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ForecasterSettings:
-    """Knobs of :class:`SeasonalForecaster`, all in minutes or per-minute weights.
+    """Knobs of :class:`SeasonalForecaster`, in minutes or per-minute weights.
 
-    Defaults: ``level_alpha`` 0.3 (a ~3-minute memory: follows a step within a boot
-    time, averages minute-level noise); ``season_minutes`` 1440 (daily cycles dominate
-    request and CPU traces); ``season_alpha`` 0.3 (a seasonal bin is mostly the last
-    three days); ``smooth_alpha`` 0.1 (the profile stores a ~10-minute mean so that a
-    single noisy minute does not become a daily expectation); ``residual_window`` 1440
-    (one day of residuals); ``refresh_every`` 60 (quantile recomputed hourly).
+    Defaults and why: ``level_alpha`` 0.05 (a ~20-minute mean, four 5-minute metric
+    periods); ``memory_minutes`` 15 (scale in only after three 5-minute periods below);
+    ``jump_tolerance`` 0.1 (Kubernetes HPA's tolerance); ``season_minutes`` 1440 (daily
+    cycles dominate request and CPU traces); ``season_alpha`` 0.3 (a bin is mostly the
+    last three days); ``deseasonalised_alpha`` 0.3; ``skill_alpha`` 0.005 (model choice
+    over the last few hours); ``under_forecast_weight`` 10; ``burst_quantile`` None.
     """
 
     horizon: int = 4
-    level_alpha: float = 0.3
+    level_alpha: float = 0.05
+    memory_minutes: int = 15
+    jump_tolerance: float = 0.1
     season_minutes: int = 1440
     season_alpha: float = 0.3
-    smooth_alpha: float = 0.1
-    trend_alpha: float | None = None
+    deseasonalised_alpha: float = 0.3
+    skill_alpha: float = 0.005
+    under_forecast_weight: float = 10.0
     burst_quantile: float | None = None
     residual_window: int = 1440
     refresh_every: int = 60
@@ -63,13 +79,17 @@ class ForecasterSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.horizon <= 60:
             raise ValueError("horizon: must be between 1 and 60 minutes")
-        for field in ("level_alpha", "season_alpha", "smooth_alpha"):
-            if not 0 < getattr(self, field) <= 1:
-                raise ValueError(f"{field}: must be in (0, 1]")
-        if self.trend_alpha is not None and not 0 < self.trend_alpha <= 1:
-            raise ValueError("trend_alpha: must be in (0, 1] or None")
+        for name in ("level_alpha", "season_alpha", "deseasonalised_alpha", "skill_alpha"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name}: must be in (0, 1]")
+        if not 1 <= self.memory_minutes <= 1440:
+            raise ValueError("memory_minutes: must be between 1 and 1440")
+        if not 0 <= self.jump_tolerance <= 1:
+            raise ValueError("jump_tolerance: must be in [0, 1]")
         if self.season_minutes < 2 * self.horizon:
             raise ValueError("season_minutes: must be at least twice the horizon")
+        if self.under_forecast_weight < 1:
+            raise ValueError("under_forecast_weight: must be >= 1")
         if self.burst_quantile is not None and not 0.5 <= self.burst_quantile < 1:
             raise ValueError("burst_quantile: must be in [0.5, 1) or None")
         if self.residual_window < 30:
@@ -82,35 +102,24 @@ class ForecasterSettings:
 class Forecast:
     """The forecast for the next ``horizon`` minutes, in instance-equivalents at 100 %.
 
-    ``peak`` = ``level + seasonal_rise``; ``headroom`` is the burst ratio (>= 1) to
-    apply to ``peak`` for the high quantile.
+    ``peak`` is the highest load expected; ``seasonal`` tells which model gave it;
+    ``headroom`` is the burst ratio (>= 1) to apply to ``peak`` for the high quantile.
     """
 
     level: float
-    seasonal_rise: float
     peak: float
+    seasonal: bool
     headroom: float
 
 
 class SeasonalForecaster:
-    """Level + seasonal rise + burst headroom, updated once per minute (see module doc)."""
+    """Level-with-memory and additive-seasonal models, chosen by recent skill (see module doc)."""
 
     __slots__ = (
-        "_actual",
-        "_cfg",
-        "_counts",
-        "_headroom",
-        "_last_minute",
-        "_level",
-        "_peaks",
-        "_profile",
-        "_residuals",
-        "_rise",
-        "_since_refresh",
-        "_smooth",
-        "_stored",
-        "_trend",
-    )
+        "_cfg", "_counts", "_deseasonalised", "_error_level", "_error_seasonal", "_headroom",
+        "_last_minute", "_level", "_made", "_memory", "_peak", "_peaks", "_profile", "_residuals",
+        "_seasonal", "_since_refresh", "_stored",
+    )  # fmt: skip
 
     def __init__(self, settings: ForecasterSettings | None = None) -> None:
         cfg = settings or ForecasterSettings()
@@ -118,16 +127,19 @@ class SeasonalForecaster:
         self._profile = [0.0] * cfg.season_minutes
         self._counts = [0] * cfg.season_minutes
         self._level: float | None = None
-        self._smooth = 0.0
+        self._deseasonalised = 0.0
+        self._memory: deque[float] = deque(maxlen=cfg.memory_minutes)
+        self._made: deque[tuple[float, float | None]] = deque(maxlen=cfg.horizon)
+        self._error_level = 0.0
+        self._error_seasonal = 0.0
         self._last_minute: int | None = None
-        self._actual: list[float] = []
-        self._peaks: list[float] = []
+        self._peak = 0.0
+        self._seasonal = False
+        self._peaks: deque[float] = deque(maxlen=cfg.horizon)
         self._residuals = np.zeros(cfg.residual_window, dtype=np.float64)
         self._stored = 0
         self._since_refresh = 0
         self._headroom = 1.0
-        self._rise = 0.0
-        self._trend = 0.0
 
     @property
     def settings(self) -> ForecasterSettings:
@@ -138,63 +150,91 @@ class SeasonalForecaster:
         """The minute index (epoch seconds // 60) of the last update, if any."""
         return self._last_minute
 
-    def update(self, minute: int, load: float) -> None:
-        """Ingest the load of ``minute`` (epoch minutes); older or repeated minutes are ignored."""
-        if self._last_minute is not None and minute <= self._last_minute:
-            return
-        cfg = self._cfg
-        self._last_minute = minute
-        self._record_residual(load)
-        level = self._level
-        self._level = load if level is None else level + cfg.level_alpha * (load - level)
-        if level is not None and cfg.trend_alpha is not None:
-            self._trend += cfg.trend_alpha * (self._level - level - self._trend)
-        self._smooth = load if level is None else self._smooth + cfg.smooth_alpha * (load - self._smooth)
-        slot = minute % cfg.season_minutes
-        weight = cfg.season_alpha if self._counts[slot] else 1.0
-        self._profile[slot] += weight * (self._smooth - self._profile[slot])
-        self._counts[slot] += 1
-        self._rise = max(self._seasonal_rise(), self._trend * cfg.horizon)
-        self._peaks.append(self._level + self._rise)
-        if len(self._peaks) > cfg.horizon + 1:
-            del self._peaks[0]
-
     def forecast(self) -> Forecast:
         """The current forecast; a flat zero forecast before the first update."""
-        level = self._level or 0.0
-        rise = self._rise
-        return Forecast(level=level, seasonal_rise=rise, peak=level + rise, headroom=self._headroom)
+        return Forecast(level=self._level or 0.0, peak=self._peak, seasonal=self._seasonal, headroom=self._headroom)
 
-    def _seasonal_rise(self) -> float:
-        if self._last_minute is None:
-            return 0.0
+    def update(self, minute: int, load: float, *, censored: bool = False) -> None:
+        """Ingest the load of ``minute`` (epoch minutes); older or repeated minutes are ignored.
+
+        ``censored`` marks a lower bound (the metric was saturated): it always lifts
+        the level model at once.
+        """
+        if self._last_minute is not None and minute <= self._last_minute:
+            return
+        self._last_minute = minute
+        self._score(load)
+        self._record_residual(load)
+        base = self._level_model(load, censored)
+        seasonal = self._seasonal_model(minute, load)
+        self._made.append((base, None if seasonal is None else seasonal[0]))
+        use_seasonal = seasonal is not None and self._error_seasonal < self._error_level
+        self._seasonal = use_seasonal
+        if seasonal is not None and use_seasonal:
+            peak = seasonal[1]
+            if censored or load > peak * (1 + self._cfg.jump_tolerance):
+                peak = max(peak, load)
+        else:
+            peak = base
+        self._peak = peak
+        self._peaks.append(peak)
+
+    def _score(self, load: float) -> None:
+        """Score the forecasts made ``horizon`` minutes ago against ``load``."""
+        cfg = self._cfg
+        if len(self._made) < cfg.horizon:
+            return
+        level_forecast, seasonal_forecast = self._made[0]
+        level_loss = _loss(level_forecast, load, cfg.under_forecast_weight)
+        self._error_level += cfg.skill_alpha * (level_loss - self._error_level)
+        # Without a seasonal forecast the seasonal model is scored a hair worse.
+        seasonal_loss = (
+            level_loss * 1.0001 if seasonal_forecast is None
+            else _loss(seasonal_forecast, load, cfg.under_forecast_weight)
+        )  # fmt: skip
+        self._error_seasonal += cfg.skill_alpha * (seasonal_loss - self._error_seasonal)
+
+    def _level_model(self, load: float, censored: bool) -> float:
+        cfg = self._cfg
+        level = self._level
+        self._level = level = load if level is None else level + cfg.level_alpha * (load - level)
+        self._memory.append(load)
+        base = min(level, max(self._memory))
+        if censored or load > base * (1 + cfg.jump_tolerance):
+            base = max(base, load)
+        return base
+
+    def _seasonal_model(self, minute: int, load: float) -> tuple[float, float] | None:
+        """Update the profile; return (forecast at the horizon, peak over it) once a season is known."""
         cfg = self._cfg
         season, profile, counts = cfg.season_minutes, self._profile, self._counts
-        now = self._last_minute % season
-        best = 0.0
-        for step in range(1, cfg.horizon + 1):
-            slot = (now + step) % season
-            # A bin filled only this season is not yet evidence of a cycle.
-            if counts[slot] >= 2:
-                best = max(best, profile[slot] - profile[now])
-        return best
+        slot = minute % season
+        result: tuple[float, float] | None = None
+        if counts[slot] and counts[(slot + cfg.horizon) % season]:
+            self._deseasonalised += cfg.deseasonalised_alpha * (load - profile[slot] - self._deseasonalised)
+            offset = self._deseasonalised
+            ahead = [profile[(slot + step) % season] for step in range(1, cfg.horizon + 1)]
+            result = (offset + ahead[-1], offset + max(ahead))
+        weight = cfg.season_alpha if counts[slot] else 1.0
+        profile[slot] += weight * (load - profile[slot])
+        counts[slot] += 1
+        return result
 
     def _record_residual(self, load: float) -> None:
         cfg = self._cfg
-        if cfg.burst_quantile is None:
-            return
-        actual = self._actual
-        actual.append(load)
-        if len(actual) > cfg.horizon:
-            del actual[0]
-        if len(self._peaks) <= cfg.horizon:
+        if cfg.burst_quantile is None or len(self._peaks) < cfg.horizon:
             return
         predicted = self._peaks[0]
         if predicted > 0:
-            self._residuals[self._stored % cfg.residual_window] = max(actual) / predicted
+            self._residuals[self._stored % cfg.residual_window] = load / predicted
             self._stored += 1
         self._since_refresh += 1
         if self._since_refresh >= cfg.refresh_every and self._stored >= 30:
             self._since_refresh = 0
             window = self._residuals[: min(self._stored, cfg.residual_window)]
             self._headroom = max(1.0, float(np.quantile(window, cfg.burst_quantile)))
+
+
+def _loss(forecast: float, actual: float, under_weight: float) -> float:
+    miss = actual - forecast
+    return miss * miss * (under_weight if miss > 0 else 1.0)

@@ -1,0 +1,79 @@
+"""What the replay plugs into the controller's seams: its metric, its router, its ticker.
+
+- :class:`UtilisationSource`: the replay's one signal, the observed utilisation of the
+  minute that just ended, in percent; every metric reference of a policy file maps
+  onto it (``--policy`` files name Prometheus queries the replay does not have).
+- :class:`DirectRouter`: a :class:`~autoscaler.controller.tick.MetricRouter` that
+  reads that source directly. The live router runs every query as a task with a
+  timeout (a slow Prometheus must not stall a tick); the replay's source answers at
+  once and cannot hang, so the tasks would only cost time.
+- :class:`ReplayTicker`: :class:`~autoscaler.controller.tick.GroupTicker` with one
+  override, :meth:`observe`, which awaits the three Describe calls in sequence
+  instead of gathering them. Against the in-process emulator nothing ever waits, so
+  concurrency only adds three tasks per tick (a third of a replay's time); the calls,
+  their answers and the resulting view are the same (a test compares both), and
+  everything else of the tick (decide, gate, actuate, memory) is inherited unchanged.
+
+Example::
+
+    source = UtilisationSource()
+    ticker = ReplayTicker(settings, api=api, metrics=DirectRouter(source), refs=refs,
+                          evaluator=policy.decide, actuator=actuator, state=state, on_view=views.append)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from autoscaler.controller.snapshot import GroupView, observe
+from autoscaler.controller.tick import GroupTicker, MetricRouter
+from autoscaler.metrics import MetricSample
+from autoscaler.policy.model import MetricRef
+from autoscaler.policy.model import MetricSource as SourceKind
+
+__all__ = ["DirectRouter", "ReplayTicker", "UtilisationSource"]
+
+
+class UtilisationSource:
+    """The utilisation of the minute that just ended, in percent (set by the replay each minute)."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.measured_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"UtilisationSource(value={self.value:.3f}, measured_at={self.measured_at})"
+
+    def set(self, percent: float, *, at: datetime) -> None:
+        self.value = percent
+        self.measured_at = at
+
+    async def query(self, ref: str, *, now: datetime) -> MetricSample:
+        if self.measured_at is None:
+            return MetricSample.missing("no minute has ended yet")
+        return MetricSample.ok(self.value, timestamp=self.measured_at)
+
+
+class DirectRouter(MetricRouter):
+    """Every reference, whatever its kind, is read from the one replay source, without tasks."""
+
+    def __init__(self, source: UtilisationSource) -> None:
+        super().__init__({kind.value: source for kind in SourceKind})
+        self._source = source
+
+    async def read(self, refs: Sequence[MetricRef], *, now: datetime) -> dict[MetricRef, MetricSample]:
+        return {ref: await self._source.query(ref.key, now=now) for ref in refs}
+
+
+class ReplayTicker(GroupTicker):
+    """:class:`GroupTicker` whose reads are sequential (see the module docstring)."""
+
+    async def observe(self, now: datetime) -> GroupView:
+        gid = self.settings.group_id
+        groups = await self._api.describe_scaling_groups(scaling_group_ids=[gid])
+        instances = await self._api.describe_scaling_instances(scaling_group_id=gid)
+        activities = await self._api.describe_scaling_activities(scaling_group_id=gid)
+        if not groups:
+            raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")
+        return observe(groups[0], instances, activities, now=now, warmup=self.settings.warmup)
