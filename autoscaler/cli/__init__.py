@@ -19,6 +19,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "autoscaler.cli._run",
     "autoscaler.cli._validate",
     "autoscaler.cli._emulator",
+    "autoscaler.cli._simulate",
 )
 
 

@@ -22,6 +22,8 @@ from autoscaler.cli._embedded import ensure_demo_group, start_embedded
 from autoscaler.clock import Clock
 from autoscaler.controller.actuator import Actuator, EssActuator, ShadowActuator
 from autoscaler.controller.alerts import AlertGate
+from autoscaler.controller.care import build_care
+from autoscaler.controller.care_state import CareStateStore
 from autoscaler.controller.config import ControllerConfig
 from autoscaler.controller.loop import Controller
 from autoscaler.controller.snapshot import GroupView
@@ -63,6 +65,7 @@ class Runtime:
     alert_queue: AlertQueue | None = None
     workload: SyntheticWorkload | None = None
     emulator: Any = None
+    care_state: CareStateStore | None = None
 
     async def aclose(self) -> None:
         for source in self.sources.values():
@@ -71,6 +74,8 @@ class Runtime:
                 await close()
         await self.client.aclose()
         self.state.close()
+        if self.care_state is not None:
+            self.care_state.close()
 
 
 def load_policies(config: ControllerConfig, base: Path) -> list[PolicySet]:
@@ -164,6 +169,8 @@ async def build_runtime(
     interval = timedelta(seconds=config.interval_seconds)
     alert_queue, alert_gate = _alerting(config, client, clock, shadow, [p.group_name or p.group_id or ""
                                                                         for p in policy_sets])
+    # Instance care (docs/instance-care.md) keeps its journal in the same state file.
+    care_state = CareStateStore(state_path) if any(o.care for o in config.groups.values()) else None
     tickers = []
     for policy_set in policy_sets:
         group_id = await _resolve_group(client, policy_set)
@@ -179,13 +186,16 @@ async def build_runtime(
         tickers.append(GroupTicker(settings, api=client, metrics=router, refs=sorted(policy_set.metric_refs, key=str),
                                    evaluator=policy_set.decide, actuator=actuator, state=state,
                                    on_view=_serving_hook(workload) if workload is not None else None,
-                                   alerts=alert_gate))
+                                   alerts=alert_gate,
+                                   care=build_care(group_id, name, overrides.care, api=client, metrics=router,
+                                                   store=care_state, shadow=shadow)
+                                   if overrides is not None and care_state is not None else None))
     all_sinks = list(sinks)
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
                             actuator=live_actuator, interval=interval, sinks=all_sinks)
     return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry,
                    metrics=metrics, board=board, state=state, policy_sets=policy_sets, sources=sources,
-                   alert_queue=alert_queue, workload=workload, emulator=emulator)
+                   alert_queue=alert_queue, workload=workload, emulator=emulator, care_state=care_state)
 
 
 def _alerting(

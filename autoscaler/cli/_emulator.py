@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -97,5 +98,18 @@ def run(args: argparse.Namespace) -> int:
         app, host=args.host, port=args.port, http="httptools", loop="auto",
         lifespan="on", access_log=False, log_level="warning",
     )
-    uvicorn.Server(config).run()
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the
+    # handlers that were in place before it started: these make that a clean exit.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)
+    try:
+        uvicorn.Server(config).run()
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            raise
+    sys.stderr.write("ess-local: stopped\n")
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -24,16 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, Strict, field_vali
 from pydantic.alias_generators import to_camel
 
 from autoscaler.alerting import AlertingSettings
+from autoscaler.policy.spec import MetricRefSpec
 
 __all__ = [
+    "BusyCareConfig",
+    "CareConfig",
     "ControllerConfig",
     "DemoGroupConfig",
     "EmbeddedConfig",
     "EssConfig",
     "GroupOverrides",
     "LoggingConfig",
+    "MaintenanceCareConfig",
     "MetricsConfig",
     "PrometheusConfig",
+    "RebalanceCareConfig",
     "SecretRef",
     "SyntheticConfig",
 ]
@@ -149,11 +154,61 @@ class MetricsConfig(_Model):
     timeout_seconds: PositiveSeconds = 5.0
 
 
+class BusyCareConfig(_Model):
+    """Busy protection (docs/instance-care.md): protect instances whose metric says busy.
+
+    ``metric`` is a vector by instance id (e.g. jobs in progress per instance). An
+    instance is busy when its value is above ``busyAbove``; a busy instance becomes idle
+    only after ``idleTicks`` consecutive ticks at or below ``idleAtOrBelow`` (hysteresis
+    against a flapping metric). The defaults fit a jobs-in-progress count.
+    """
+
+    enabled: Annotated[bool, Strict()] = True
+    metric: MetricRefSpec
+    busy_above: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    idle_at_or_below: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    idle_ticks: Annotated[int, Strict(), Field(ge=1, le=1000)] = 3
+
+    @model_validator(mode="after")
+    def _band(self) -> BusyCareConfig:
+        if self.idle_at_or_below > self.busy_above:
+            raise ValueError("idleAtOrBelow must be <= busyAbove")
+        self.metric.to_ref()  # exactly one source
+        return self
+
+
+class MaintenanceCareConfig(_Model):
+    """Maintenance standby: EnterStandby, ECS RedeployInstance, ExitStandby."""
+
+    enabled: Annotated[bool, Strict()] = True
+    force_stop: Annotated[bool, Strict()] = False
+    max_concurrent: Annotated[int, Strict(), Field(ge=1, le=20)] = 1
+    redeploy_on_system_failure: Annotated[bool, Strict()] = False
+    poll_interval_seconds: Seconds = 60
+
+
+class RebalanceCareConfig(_Model):
+    """Zone rebalance of a MultiAZPolicy BALANCE group (RebalanceInstances)."""
+
+    enabled: Annotated[bool, Strict()] = True
+    min_interval_seconds: Seconds = 600
+    zones: Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=20)] = []
+
+
+class CareConfig(_Model):
+    """Instance care of one group; each flow is off unless its section is given."""
+
+    busy: BusyCareConfig | None = None
+    maintenance: MaintenanceCareConfig | None = None
+    rebalance: RebalanceCareConfig | None = None
+
+
 class GroupOverrides(_Model):
     """Per-group controller settings, by the scaling group's name in the policy file."""
 
     scale_in_cooldown_seconds: Seconds = 300
     scale_out_cooldown_seconds: Seconds = 0
+    care: CareConfig | None = None
 
 
 class LoggingConfig(_Model):

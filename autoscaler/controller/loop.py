@@ -121,11 +121,21 @@ class Controller:
             for m in proposal.metrics:
                 if m.value == m.value:  # not NaN
                     values[(proposal.policy, m.metric)] = m.value
+        care = report.care  # instance care (docs/instance-care.md): gauges, failure counter, reasons
+        for step in care.failures if care is not None else ():
+            self._metrics.maintenance_failure(group=name, step=step)
+        if care is not None and care.actions:
+            acted = any(a.result in ("executed", "shadow", "failed") for a in care.actions)
+            log.log(logging.INFO if acted else logging.DEBUG, "group %s: care: %s", name, care.summary,
+                    extra={"group": name, "care": care.summary})
         self._board.publish(GroupState(
             group=name,
             desired_capacity=decision.target if decision.target is not None else cap.total,
             total=cap.total, serving=cap.serving, pending=report.view.pending, standby=cap.standby,
-            protected=cap.protected, last_successful_tick=now_ts, metric_values=values,
+            protected=care.protected if care is not None and care.protected is not None else cap.protected,
+            in_maintenance=care.in_maintenance or 0 if care is not None else 0,
+            zone_imbalance=care.zone_imbalance or 0 if care is not None else 0,
+            last_successful_tick=now_ts, metric_values=values,
         ))
         level = logging.INFO if decision.direction is not Direction.HOLD else logging.DEBUG
         log.log(level, "group %s: %s -> %s", name, decision.summary, report.outcome.result.value,

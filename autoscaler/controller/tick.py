@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from autoscaler.controller.actuator import Actuator, Outcome, Result
 from autoscaler.controller.alerts import AlertGate, apply_floor
+from autoscaler.controller.care import CareCoordinator, CareReport, bound_decision
 from autoscaler.controller.memory_codec import decode_memory, encode_memory
 from autoscaler.controller.ports import EssApi
 from autoscaler.controller.snapshot import GroupView, observe, to_snapshot
@@ -102,6 +103,7 @@ class TickReport:
     decision: Decision
     outcome: Outcome
     gate: str | None
+    care: CareReport | None = None
 
     @property
     def direction(self) -> Direction:
@@ -129,6 +131,7 @@ class GroupTicker:
         state: StateStore,
         on_view: Callable[[GroupView], None] | None = None,
         alerts: AlertGate | None = None,
+        care: CareCoordinator | None = None,
     ) -> None:
         self.settings = settings
         self._api = api
@@ -140,6 +143,7 @@ class GroupTicker:
         self._memory: GroupMemory | None = None
         self._on_view = on_view
         self._alerts = alerts
+        self._care = care
 
     async def observe(self, now: datetime) -> GroupView:
         gid = self.settings.group_id
@@ -187,7 +191,13 @@ class GroupTicker:
             alert = await self._alerts.step(self.settings.name, gid, view)
             decision = apply_floor(decision, alert.floor, max_size=view.capacity.max_size)
             alert_acted = alert.acted
+        care = None
+        if self._care is not None:  # instance care (docs/instance-care.md) bounds the decision
+            care = await self._care.apply(view, decision, now)
+            decision = bound_decision(decision, care, max_size=view.capacity.max_size)
         gate = "an alert action ran this tick" if alert_acted else self._gate(view, decision, now)
+        if gate is None and care is not None and care.activity_started:
+            gate = "a care activity started this tick"
         if decision.action is Action.NONE:
             outcome = Outcome(result=Result.SUPPRESSED if decision.limits else Result.NO_CHANGE)
         elif gate is not None:
@@ -198,4 +208,4 @@ class GroupTicker:
         self._memory = decision.memory if acted else decision.memory_unexecuted
         self._state.save_memory(gid, encode_memory(self._memory), now)
         return TickReport(group_id=gid, now=now, view=view, samples=samples, decision=decision,
-                          outcome=outcome, gate=gate)
+                          outcome=outcome, gate=gate, care=care)

@@ -194,17 +194,18 @@ def delete_scaling_configuration(ctx: Ctx, p: Params) -> dict[str, Any]:
     return {}
 
 
-def configuration_model(config: ConfigurationRecord) -> ScalingConfiguration:
+def configuration_model(config: ConfigurationRecord, *, vpc: bool = False) -> ScalingConfiguration:
+    """The wire model; network defaults as documented: PayByTraffic in a VPC, PayByBandwidth
+    on the classic network, 200 Mbit/s in, 0 out."""
     attrs = config.attributes
     disks = Params(attrs).nested("DataDisk")
     return ScalingConfiguration(
         scaling_configuration_id=config.id, scaling_configuration_name=config.name,
         scaling_group_id=config.group_id, image_id=config.image_id, instance_type=config.instance_type,
         instance_types=tuple(config.instance_types) or None, security_group_id=config.security_group_id,
-        internet_charge_type=attrs.get("InternetChargeType"),
-        internet_max_bandwidth_in=int(attrs["InternetMaxBandwidthIn"]) if "InternetMaxBandwidthIn" in attrs else None,
-        internet_max_bandwidth_out=int(attrs["InternetMaxBandwidthOut"])
-        if "InternetMaxBandwidthOut" in attrs else None,
+        internet_charge_type=attrs.get("InternetChargeType", "PayByTraffic" if vpc else "PayByBandwidth"),
+        internet_max_bandwidth_in=int(attrs.get("InternetMaxBandwidthIn", 200)),
+        internet_max_bandwidth_out=int(attrs.get("InternetMaxBandwidthOut", 0)),
         system_disk_category=attrs.get("SystemDisk.Category"),
         data_disks=tuple(
             DataDisk(size=int(d["Size"]) if "Size" in d else None, category=d.get("Category"),
@@ -232,4 +233,9 @@ def describe_scaling_configurations(ctx: Ctx, p: Params) -> dict[str, Any]:
         pool = [c for c in pool if c.name in names]
     items, paging = page(p, pool)
     return {**paging, "ScalingConfigurations": {
-        "ScalingConfiguration": [configuration_model(c).to_wire() for c in items]}}
+        "ScalingConfiguration": [configuration_model(c, vpc=_in_vpc(state, c)).to_wire() for c in items]}}
+
+
+def _in_vpc(state: Any, config: ConfigurationRecord) -> bool:
+    group = state.groups.get(config.group_id)
+    return group is not None and bool(group.vswitch_id or group.vswitch_ids)

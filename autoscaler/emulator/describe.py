@@ -51,7 +51,7 @@ def activity_model(activity: ActivityRecord) -> ScalingActivity:
         scaling_activity_id=activity.id, scaling_group_id=activity.group_id, description=activity.description,
         cause=activity.cause, start_time=activity.start_time, end_time=activity.end_time,
         progress=activity.progress, status_code=activity.status_code,
-        status_message=activity.status_message or None,
+        status_message=activity.status_message,  # documented field: "" while InProgress
     )
 
 

@@ -146,7 +146,10 @@ def _check_value(name: str, kind: str, value: str) -> None:
     text = value.strip()
     try:
         if kind in ("Integer", "Long"):
-            int(text)
+            number = int(text)
+            bits = 63 if kind == "Long" else 31  # the API's Integer is 32-bit, Long 64-bit
+            if not -(2**bits) <= number < 2**bits:
+                raise ValueError(text)
         elif kind == "Float":
             float(text)
         elif kind in ("Boolean", "Bool") and text.lower() not in ("true", "false"):

@@ -14,6 +14,7 @@ from autoscaler.ess.capacity import (
     round_half_away_from_zero,
     validate_adjustment,
 )
+from autoscaler.ess.credentials import Credentials, CredentialsError
 from autoscaler.ess.errors import (
     AutoscalerError,
     Catalogue,
@@ -29,6 +30,7 @@ from autoscaler.ess.errors import (
     catalogue,
     ess_error,
 )
+from autoscaler.ess.tokens import client_token, validate_client_token
 
 __all__ = [
     "ADJUSTMENT_RANGES",
@@ -37,6 +39,8 @@ __all__ = [
     "AdjustmentType",
     "AutoscalerError",
     "Catalogue",
+    "Credentials",
+    "CredentialsError",
     "EssError",
     "IdempotentParameterMismatchError",
     "InternalError",
@@ -49,7 +53,9 @@ __all__ = [
     "apply_adjustment",
     "catalogue",
     "clamp",
+    "client_token",
     "ess_error",
     "round_half_away_from_zero",
     "validate_adjustment",
+    "validate_client_token",
 ]

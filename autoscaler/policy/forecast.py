@@ -5,11 +5,10 @@ serving count that measured it, i.e. instance-equivalents at 100 %), forecast th
 highest load of the next ``horizon`` minutes with two competing models:
 
 - **level with memory** (no seasonality): an exponentially weighted mean of the load
-  (``level_alpha``), never below... rather, capped by the highest load of the last
-  ``memory_minutes`` (so that a clear fall is followed once the memory has forgotten
-  the old high), and lifted at once to the newest load when that exceeds it by more
-  than ``jump_tolerance`` (or when the sample is censored by saturation): scale out
-  at once, scale in slowly;
+  (``level_alpha``), capped by the highest load of the last ``memory_minutes`` (so a
+  clear fall is followed once the memory has forgotten the old high), and lifted at
+  once to the newest load when that exceeds it by more than ``jump_tolerance`` (or
+  when the sample is censored by saturation): scale out at once, scale in slowly;
 - **additive seasonal**: a profile with one bin per minute of the season (a day by
   default; each bin an exponentially weighted mean across seasons, ``season_alpha``)
   plus a deseasonalised level (``deseasonalised_alpha``); its forecast for each
@@ -64,6 +63,7 @@ class ForecasterSettings:
     """
 
     horizon: int = 4
+    scale_out_from: int = 1
     level_alpha: float = 0.05
     memory_minutes: int = 15
     jump_tolerance: float = 0.1
@@ -79,6 +79,8 @@ class ForecasterSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.horizon <= 60:
             raise ValueError("horizon: must be between 1 and 60 minutes")
+        if not 1 <= self.scale_out_from <= self.horizon:
+            raise ValueError("scale_out_from: must be between 1 and the horizon")
         for name in ("level_alpha", "season_alpha", "deseasonalised_alpha", "skill_alpha"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name}: must be in (0, 1]")
@@ -102,12 +104,19 @@ class ForecasterSettings:
 class Forecast:
     """The forecast for the next ``horizon`` minutes, in instance-equivalents at 100 %.
 
-    ``peak`` is the highest load expected; ``seasonal`` tells which model gave it;
-    ``headroom`` is the burst ratio (>= 1) to apply to ``peak`` for the high quantile.
+    ``peak`` is the highest load expected over the whole horizon (what a scale-in must
+    still cover: removed capacity cannot come back sooner); ``peak_out`` the highest
+    from minute ``scale_out_from`` on (what a scale-out launched now can still serve);
+    ``trigger`` the load expected at minute ``scale_out_from`` itself (whether a
+    scale-out is due now: later minutes can still be served by a later decision);
+    ``seasonal`` tells which model gave them; ``headroom`` is the burst ratio (>= 1)
+    to apply for the high quantile.
     """
 
     level: float
     peak: float
+    peak_out: float
+    trigger: float
     seasonal: bool
     headroom: float
 
@@ -116,9 +125,25 @@ class SeasonalForecaster:
     """Level-with-memory and additive-seasonal models, chosen by recent skill (see module doc)."""
 
     __slots__ = (
-        "_cfg", "_counts", "_deseasonalised", "_error_level", "_error_seasonal", "_headroom",
-        "_last_minute", "_level", "_made", "_memory", "_peak", "_peaks", "_profile", "_residuals",
-        "_seasonal", "_since_refresh", "_stored",
+        "_cfg",
+        "_counts",
+        "_deseasonalised",
+        "_error_level",
+        "_error_seasonal",
+        "_headroom",
+        "_last_minute",
+        "_level",
+        "_made",
+        "_memory",
+        "_peak",
+        "_peak_out",
+        "_peaks",
+        "_profile",
+        "_residuals",
+        "_seasonal",
+        "_since_refresh",
+        "_stored",
+        "_trigger",
     )  # fmt: skip
 
     def __init__(self, settings: ForecasterSettings | None = None) -> None:
@@ -134,6 +159,8 @@ class SeasonalForecaster:
         self._error_seasonal = 0.0
         self._last_minute: int | None = None
         self._peak = 0.0
+        self._peak_out = 0.0
+        self._trigger = 0.0
         self._seasonal = False
         self._peaks: deque[float] = deque(maxlen=cfg.horizon)
         self._residuals = np.zeros(cfg.residual_window, dtype=np.float64)
@@ -152,7 +179,14 @@ class SeasonalForecaster:
 
     def forecast(self) -> Forecast:
         """The current forecast; a flat zero forecast before the first update."""
-        return Forecast(level=self._level or 0.0, peak=self._peak, seasonal=self._seasonal, headroom=self._headroom)
+        return Forecast(
+            level=self._level or 0.0,
+            peak=self._peak,
+            peak_out=self._peak_out,
+            trigger=self._trigger,
+            seasonal=self._seasonal,
+            headroom=self._headroom,
+        )
 
     def update(self, minute: int, load: float, *, censored: bool = False) -> None:
         """Ingest the load of ``minute`` (epoch minutes); older or repeated minutes are ignored.
@@ -171,12 +205,12 @@ class SeasonalForecaster:
         use_seasonal = seasonal is not None and self._error_seasonal < self._error_level
         self._seasonal = use_seasonal
         if seasonal is not None and use_seasonal:
-            peak = seasonal[1]
+            _, peak, peak_out, trigger = seasonal
             if censored or load > peak * (1 + self._cfg.jump_tolerance):
-                peak = max(peak, load)
+                peak, peak_out, trigger = max(peak, load), max(peak_out, load), max(trigger, load)
         else:
-            peak = base
-        self._peak = peak
+            peak = peak_out = trigger = base
+        self._peak, self._peak_out, self._trigger = peak, peak_out, trigger
         self._peaks.append(peak)
 
     def _score(self, load: float) -> None:
@@ -204,17 +238,20 @@ class SeasonalForecaster:
             base = max(base, load)
         return base
 
-    def _seasonal_model(self, minute: int, load: float) -> tuple[float, float] | None:
-        """Update the profile; return (forecast at the horizon, peak over it) once a season is known."""
+    def _seasonal_model(self, minute: int, load: float) -> tuple[float, float, float, float] | None:
+        """Update the profile; once a season is known return the forecast at the horizon,
+        the peak over the horizon, the peak from ``scale_out_from`` on, and the forecast
+        at ``scale_out_from``."""
         cfg = self._cfg
         season, profile, counts = cfg.season_minutes, self._profile, self._counts
         slot = minute % season
-        result: tuple[float, float] | None = None
+        result: tuple[float, float, float, float] | None = None
         if counts[slot] and counts[(slot + cfg.horizon) % season]:
             self._deseasonalised += cfg.deseasonalised_alpha * (load - profile[slot] - self._deseasonalised)
             offset = self._deseasonalised
             ahead = [profile[(slot + step) % season] for step in range(1, cfg.horizon + 1)]
-            result = (offset + ahead[-1], offset + max(ahead))
+            first = cfg.scale_out_from - 1
+            result = (offset + ahead[-1], offset + max(ahead), offset + max(ahead[first:]), offset + ahead[first])
         weight = cfg.season_alpha if counts[slot] else 1.0
         profile[slot] += weight * (load - profile[slot])
         counts[slot] += 1

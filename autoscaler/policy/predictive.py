@@ -81,9 +81,12 @@ class PredictiveSettings:
 
     ``target`` utilisation 0.6 (BENCHMARKS.md); ``boot_minutes`` 3 (launch to serving);
     ``serialised_scale_out`` True (ESS: one scale-out activity at a time);
-    ``saturation_factor`` 2.0 (load assumed when the metric is pinned at 100 %);
-    ``saturation_threshold`` 0.999; ``scale_in_window`` 1 minute; ``stale_after_minutes``
-    5; ``forecaster`` the forecaster's own settings (its horizon is derived here).
+    ``saturation_factor`` 2.0 (load assumed, times the serving load, when the metric is
+    pinned at 100 %: HPA's doubling); ``saturation_threshold`` 0.999;
+    ``scale_out_tolerance`` 0.1 (HPA's tolerance: no scale-out for a proposal within 10 %
+    of the current total, unless saturated); ``scale_in_window`` 1 minute (the forecaster
+    already scales in slowly); ``stale_after_minutes`` 5; ``forecaster`` the
+    forecaster's own settings (its horizon is derived here).
     """
 
     target: float = 0.6
@@ -92,6 +95,7 @@ class PredictiveSettings:
     serialised_scale_out: bool = True
     saturation_factor: float = 2.0
     saturation_threshold: float = 0.999
+    scale_out_tolerance: float = 0.1
     scale_in_window: int = 1
     stale_after_minutes: int = 5
     forecaster: ForecasterSettings = field(default_factory=ForecasterSettings)
@@ -105,12 +109,17 @@ class PredictiveSettings:
             raise ValueError("saturation_factor: must be between 1 and 10")
         if not 0.5 < self.saturation_threshold <= 1:
             raise ValueError("saturation_threshold: must be in (0.5, 1]")
+        if not 0 <= self.scale_out_tolerance <= 1:
+            raise ValueError("scale_out_tolerance: must be in [0, 1]")
         if not 1 <= self.scale_in_window <= 60:
             raise ValueError("scale_in_window: must be between 1 and 60 minutes")
         if self.stale_after_minutes < 1:
             raise ValueError("stale_after_minutes: must be >= 1")
-        if self.forecaster.horizon != self.horizon_minutes:
-            object.__setattr__(self, "forecaster", replace(self.forecaster, horizon=self.horizon_minutes))
+        effect = min(self.boot_minutes + 1, self.horizon_minutes)
+        fc = self.forecaster
+        if fc.horizon != self.horizon_minutes or fc.scale_out_from != effect:
+            fc = replace(fc, horizon=self.horizon_minutes, scale_out_from=1)
+            object.__setattr__(self, "forecaster", replace(fc, scale_out_from=effect))
 
     @property
     def horizon_minutes(self) -> int:
@@ -122,7 +131,7 @@ class PredictiveSettings:
     def from_mapping(cls, data: Mapping[str, object], *, path: str = "predictive") -> PredictiveSettings:
         """Build from a parsed configuration mapping; errors name ``path.field``."""
         known = {"target", "mode", "boot_minutes", "serialised_scale_out", "saturation_factor",
-                 "scale_in_window", "stale_after_minutes", "burst_quantile", "level_alpha", "season_minutes"}
+                 "scale_out_tolerance", "scale_in_window", "stale_after_minutes", *_FORECASTER_FIELDS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{path}.{unknown[0]}: unknown field")
@@ -133,11 +142,17 @@ class PredictiveSettings:
                 parsed = _parse_field(key, value)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{path}.{key}: {exc}") from exc
-            (forecaster if key in {"burst_quantile", "level_alpha", "season_minutes"} else kwargs)[key] = parsed
+            (forecaster if key in _FORECASTER_FIELDS else kwargs)[key] = parsed
         try:
             return cls(forecaster=ForecasterSettings(**forecaster), **kwargs)  # type: ignore[arg-type]  # parsed above
         except ValueError as exc:
             raise ValueError(f"{path}.{exc}") from exc
+
+
+_FORECASTER_FIELDS = frozenset({"burst_quantile", "level_alpha", "memory_minutes", "season_minutes"})
+_INTEGER_FIELDS = frozenset(
+    {"boot_minutes", "scale_in_window", "stale_after_minutes", "memory_minutes", "season_minutes"}
+)
 
 
 def _parse_field(key: str, value: object) -> object:
@@ -156,7 +171,7 @@ def _parse_field(key: str, value: object) -> object:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError("must be a number")
-    if key in {"boot_minutes", "scale_in_window", "stale_after_minutes", "season_minutes"}:
+    if key in _INTEGER_FIELDS:
         if not isinstance(value, int):
             raise TypeError("must be an integer")
         return value
@@ -186,14 +201,20 @@ class PredictivePolicy:
         self._saturated = utilisation >= cfg.saturation_threshold
         if self._saturated:
             load = max(load, serving) * cfg.saturation_factor
-        self._forecaster.update(minute, load)
+        self._forecaster.update(minute, load, censored=self._saturated)
 
     def recommend(self, total: int) -> int:
         """The wanted total for the current forecast, with the scale-in hold applied."""
         cfg = self.settings
         fc = self._forecaster.forecast()
-        want = max(fc.peak / cfg.target, fc.peak * fc.headroom)
-        wanted = math.ceil(want - _EPS)
+        due = math.ceil(max(fc.trigger / cfg.target, fc.trigger * fc.headroom) - _EPS)
+        if due > total:
+            # Size for the peak until the next scale-out could take effect.
+            wanted = math.ceil(max(fc.peak_out / cfg.target, fc.peak_out * fc.headroom) - _EPS)
+            if not self._saturated and wanted <= total * (1 + cfg.scale_out_tolerance):
+                wanted = total
+        else:
+            wanted = min(total, math.ceil(max(fc.peak / cfg.target, fc.peak * fc.headroom) - _EPS))
         self._recent.append(wanted)
         if wanted >= total:
             return wanted
@@ -217,9 +238,10 @@ class PredictivePolicy:
             return total, (f"predictive: no sample in the last {cfg.stale_after_minutes} min; holding {total}",)
         wanted = self.recommend(total)
         fc = self._forecaster.forecast()
+        model = "seasonal" if fc.seasonal else "level"
         reasons = [
-            f"predictive: level={fc.level:.2f} seasonal_rise={fc.seasonal_rise:.2f} headroom={fc.headroom:.2f} "
-            f"over {cfg.horizon_minutes} min -> max(ceil({fc.peak:.2f}/{cfg.target:g}), "
+            f"predictive: {model} model, peak load {fc.peak:.2f} over {cfg.horizon_minutes} min "
+            f"(level {fc.level:.2f}, headroom {fc.headroom:.2f}) -> max(ceil({fc.peak:.2f}/{cfg.target:g}), "
             f"ceil({fc.peak:.2f}*{fc.headroom:.2f})) = {wanted} (serving {serving}, warming {warming})"
         ]
         if self._saturated:

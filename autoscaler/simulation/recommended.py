@@ -22,7 +22,7 @@ from typing import Literal
 from autoscaler.policy.build import PolicySet
 from autoscaler.policy.loader import load_policy_text
 
-__all__ = ["RECOMMENDED_KIND", "METRIC_SIGNAL", "recommended_policy", "recommended_policy_text"]
+__all__ = ["METRIC_SIGNAL", "RECOMMENDED_KIND", "recommended_policy", "recommended_policy_text"]
 
 PolicyKindName = Literal["predictive", "targetTracking"]
 

@@ -33,7 +33,6 @@ serving first" cannot happen; the group's RemovalPolicies are ``NewestInstance``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,22 +43,21 @@ import numpy.typing as npt
 
 from autoscaler.clock import VirtualClock
 from autoscaler.controller.actuator import EssActuator, Result
+from autoscaler.controller.snapshot import GroupView
 from autoscaler.controller.state import StateStore
-from autoscaler.controller.tick import GroupSettings, GroupTicker, MetricRouter, TickReport
+from autoscaler.controller.tick import GroupSettings, TickReport
 from autoscaler.emulator.service import EssService
 from autoscaler.emulator.settings import EmulatorSettings
-from autoscaler.metrics import MetricSample
 from autoscaler.policy.build import PolicySet
-from autoscaler.policy.model import Action, MetricSource
-from autoscaler.simulation._eager import eager_loop
+from autoscaler.policy.model import Action
 from autoscaler.simulation.inprocess import InProcessEss
+from autoscaler.simulation.seams import DirectRouter, ReplayTicker, UtilisationSource
 from autoscaler.simulation.workload import Trace, oracle_cost, per_instance_capacity
 
 __all__ = [
     "DecisionRecord",
     "ReplayResult",
     "ReplaySettings",
-    "UtilisationSource",
     "replay",
     "replay_async",
 ]
@@ -179,22 +177,6 @@ class ReplayResult:
         return sum(1 for d in self.decisions if d.result == Result.EXECUTED.value)
 
 
-class UtilisationSource:
-    """The replay's metric: the utilisation of the minute that just ended, in percent.
-
-    Every metric reference of the policy file maps onto it (the replay has one signal).
-    """
-
-    def __init__(self) -> None:
-        self.value = 0.0
-        self.measured_at: datetime | None = None
-
-    async def query(self, ref: str, *, now: datetime) -> MetricSample:
-        if self.measured_at is None:
-            return MetricSample.missing("no minute has ended yet")
-        return MetricSample.ok(self.value, timestamp=self.measured_at)
-
-
 def utilisation(demand: float, serving: int, capacity: float) -> float:
     """``min(1, demand / (serving * C))``, 1 when nothing serves."""
     cap = serving * capacity
@@ -214,7 +196,7 @@ class _Run:
     clock: VirtualClock
     service: EssService
     api: InProcessEss
-    ticker: GroupTicker
+    ticker: ReplayTicker
     source: UtilisationSource
     group_id: str
     state: StateStore
@@ -256,16 +238,23 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
     api = InProcessEss(service, activity_page=settings.activity_page)
     state = StateStore(":memory:")
     source = UtilisationSource()
-    router = MetricRouter({kind.value: source for kind in MetricSource})
     group_settings = GroupSettings(
         group_id=group_id, name="replay", interval=timedelta(seconds=GRID),
         warmup=timedelta(seconds=settings.boot_seconds),
         scale_in_cooldown=timedelta(seconds=settings.scale_in_cooldown_seconds),
         scale_out_cooldown=timedelta(seconds=settings.scale_out_cooldown_seconds),
     )
-    ticker = GroupTicker(group_settings, api=api, metrics=router, refs=sorted(policy.metric_refs, key=str),
-                         evaluator=policy.decide, actuator=EssActuator(api, state), state=state)
-    return _Run(clock=clock, service=service, api=api, ticker=ticker, source=source, group_id=group_id, state=state)
+    # With a view hook the tick reads the metric after the group, as for any metric that
+    # depends on the group (the replay's does), instead of gathering both.
+    ticker = ReplayTicker(group_settings, api=api, metrics=DirectRouter(source),
+                          refs=sorted(policy.metric_refs, key=str), evaluator=policy.decide,
+                          actuator=EssActuator(api, state), state=state, on_view=_ignore_view)
+    return _Run(clock=clock, service=service, api=api, ticker=ticker, source=source, group_id=group_id,
+                state=state)
+
+
+def _ignore_view(view: GroupView) -> None:
+    """The replay reads the view from the tick's report."""
 
 
 def _record(report: TickReport, minute: int) -> DecisionRecord | None:
@@ -293,22 +282,22 @@ async def _minutes(run: _Run, trace: Trace, capacity: float, progress: Progress 
     utils = np.empty(n, dtype=np.float64)
     values = trace.demand.tolist()
     decisions: list[DecisionRecord] = []
-    group = run.service.scaling_group(run.group_id)
-    total, serving = group.total_capacity, group.active_capacity or 0
     start = datetime.fromtimestamp(trace.start, UTC)
+    view = await run.ticker.observe(start)
     step = max(1, n // 200)
     for m in range(n):
         if m:
             now = start + timedelta(seconds=GRID * m)
             run.clock.set(now)
-            run.source.value = 100.0 * utils[m - 1]
-            run.source.measured_at = now
+            run.source.set(100.0 * utils[m - 1], at=now, instances=view.serving_ids)
             report = await run.ticker.tick(now)
             record = _record(report, m)
             if record is not None:
                 decisions.append(record)
-            group = run.service.scaling_group(run.group_id)
-            total, serving = group.total_capacity, group.active_capacity or 0
+            # An executed activity changed the group (a removal completes within the
+            # minute): look again, with the controller's own definition of serving.
+            view = await run.ticker.observe(now) if report.outcome.result is Result.EXECUTED else report.view
+        total, serving = view.capacity.total, view.capacity.serving
         totals[m], servings[m] = total, serving
         utils[m] = utilisation(values[m], serving, capacity)
         if progress is not None and m % step == 0:
@@ -325,19 +314,13 @@ async def replay_async(
     settings: ReplaySettings | None = None,
     policy_name: str = "",
     progress: Progress | None = None,
-    eager: bool = True,
 ) -> ReplayResult:
-    """Replay ``trace`` through ``policy`` (see the module docstring) on the running event loop.
-
-    ``eager`` runs the tick's tasks eagerly (:mod:`autoscaler.simulation._eager`): the
-    same results in a fraction of the time.
-    """
+    """Replay ``trace`` through ``policy`` (see the module docstring) on the running event loop."""
     cfg = settings or ReplaySettings()
     capacity = cfg.capacity_per_instance or per_instance_capacity(trace.demand)
     run = _build(trace, policy, cfg, capacity)
     try:
-        with eager_loop() if eager else contextlib.nullcontext():
-            totals, servings, utils, decisions = await _minutes(run, trace, capacity, progress)
+        totals, servings, utils, decisions = await _minutes(run, trace, capacity, progress)
     finally:
         run.state.close()
     if run.service.internal_errors:

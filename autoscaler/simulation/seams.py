@@ -36,23 +36,33 @@ __all__ = ["DirectRouter", "ReplayTicker", "UtilisationSource"]
 
 
 class UtilisationSource:
-    """The utilisation of the minute that just ended, in percent (set by the replay each minute)."""
+    """The utilisation of the minute that just ended, in percent (set by the replay each minute).
 
-    def __init__(self) -> None:
+    Like a Prometheus CPU query by instance, the sample also carries one value per
+    instance that served the minute (``per_instance=True``), so a policy knows how
+    many instances the utilisation was measured on, not only how many serve now.
+    """
+
+    def __init__(self, *, per_instance: bool = False) -> None:
         self.value = 0.0
         self.measured_at: datetime | None = None
+        self.instances: tuple[str, ...] = ()
+        self._per_instance = per_instance
 
     def __repr__(self) -> str:
         return f"UtilisationSource(value={self.value:.3f}, measured_at={self.measured_at})"
 
-    def set(self, percent: float, *, at: datetime) -> None:
+    def set(self, percent: float, *, at: datetime, instances: tuple[str, ...] = ()) -> None:
+        """The minute that ended at ``at`` ran at ``percent`` on the serving ``instances``."""
         self.value = percent
         self.measured_at = at
+        self.instances = instances
 
     async def query(self, ref: str, *, now: datetime) -> MetricSample:
         if self.measured_at is None:
             return MetricSample.missing("no minute has ended yet")
-        return MetricSample.ok(self.value, timestamp=self.measured_at)
+        per_instance = dict.fromkeys(self.instances, self.value) if self._per_instance else None
+        return MetricSample.ok(self.value, timestamp=self.measured_at, per_instance=per_instance)
 
 
 class DirectRouter(MetricRouter):

@@ -64,8 +64,9 @@ def _advance(emu: RunningEmulator, seconds: float) -> None:
 def _setup_group(sdk: Sdk) -> tuple[str, str]:
     group = sdk.call("CreateScalingGroup", RegionId=REGION, MinSize=0, MaxSize=10, ScalingGroupName="sdk-web",
                      DefaultCooldown=0, **{"RemovalPolicy.1": "OldestInstance"})["ScalingGroupId"]
-    config = sdk.call("CreateScalingConfiguration", ScalingGroupId=group, ImageId="centos_7", InstanceType="ecs.g6.large",
-                      SecurityGroupId="sg-1", ScalingConfigurationName="sdk-config")["ScalingConfigurationId"]
+    config = sdk.call("CreateScalingConfiguration", ScalingGroupId=group, ImageId="centos_7",
+                      InstanceType="ecs.g6.large", SecurityGroupId="sg-1",
+                      ScalingConfigurationName="sdk-config")["ScalingConfigurationId"]
     return group, config
 
 
@@ -134,7 +135,8 @@ def test_the_official_sdk_runs_a_realistic_scenario_against_ess_local(emu: Runni
     grow = sdk.call("ExecuteScalingRule", ScalingRuleAri=add_two["ScalingRuleAri"], ClientToken="sdk-token-2")
     _advance(emu, 30)
     messages = httpx.get(f"http://127.0.0.1:{emu.port}/_emulator/outbox", params={"group_id": group}).json()
-    tokens = [m["body"]["LifecycleActionToken"] for m in messages["messages"] if m["body"].get("LifecycleHookId") == hook]
+    tokens = [m["body"]["LifecycleActionToken"] for m in messages["messages"]
+              if m["body"].get("LifecycleHookId") == hook]
     assert len(tokens) == 2, messages  # one wait state per launched instance
     for token in tokens:
         sdk.call("CompleteLifecycleAction", LifecycleHookId=hook, LifecycleActionToken=token,

@@ -80,7 +80,8 @@ def world() -> Iterator[World]:
                 await ess.execute_scaling_rule(rule.scaling_rule_ari, client_token="world")
                 clock.advance(60)
                 [instance] = await ess.describe_scaling_instances(scaling_group_id=group)
-                return {"ScalingGroupId": group, "ScalingConfigurationId": config, "ScalingRuleId": rule.scaling_rule_id,
+                return {"ScalingGroupId": group, "ScalingConfigurationId": config,
+                        "ScalingRuleId": rule.scaling_rule_id,
                         "ScalingRuleAri": rule.scaling_rule_ari, "ScheduledAction": rule.scaling_rule_ari,
                         "InstanceId": instance.instance_id, "RegionId": "cn-hangzhou"}
 
@@ -150,7 +151,8 @@ def test_malformed_requests_get_documented_errors_and_change_nothing(world: Worl
         ("DescribeScalingGroups", {"RegionId": "cn-hangzhou", "PageNumber": "0"}),
         ("CreateScalingRule", {"AdjustmentType": "Sideways", "AdjustmentValue": "1"}),
         ("CreateScalingRule", {"AdjustmentType": "TotalCapacity", "AdjustmentValue": "-1"}),
-        ("CreateScalingRule", {"AdjustmentType": "QuantityChangeInCapacity", "AdjustmentValue": "1", "Cooldown": "86401"}),
+        ("CreateScalingRule",
+         {"AdjustmentType": "QuantityChangeInCapacity", "AdjustmentValue": "1", "Cooldown": "86401"}),
         ("SetInstancesProtection", {"ProtectedFromScaleIn": "maybe"}),
         ("RemoveInstances", {**{f"InstanceId.{i}": f"i-{i}" for i in range(1, 22)}}),
     ],

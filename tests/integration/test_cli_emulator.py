@@ -49,6 +49,8 @@ def emulator_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:

@@ -99,7 +99,8 @@ def test_a_timestamp_more_than_15_minutes_off_is_rejected(emu: RunningEmulator) 
     base = {"Action": "DescribeScalingGroups", "RegionId": "cn-hangzhou"}
     for offset in (timedelta(minutes=16), -timedelta(minutes=16)):
         status, code, message = error_of(get(emu, signed(clock, base, when=clock.now() + offset)))
-        assert (status, code, message) == (400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+        assert (status, code) == (400, "InvalidTimeStamp.Expired")
+        assert message == "Specified time stamp or date value is expired."
     bad = signed(clock, base)
     bad["Timestamp"] = "yesterday"
     bad["Signature"] = sign(string_to_sign("GET", {k: v for k, v in bad.items() if k != "Signature"}), "SK1")
@@ -151,12 +152,9 @@ def test_the_worked_example_of_the_reference_is_accepted_by_the_server(shared_di
     with running_emulator(clock, settings=settings) as running:
         signed_url: str = example["signed_url"]
         response = httpx.get(signed_url.replace("http://ess.aliyuncs.com", running.url), timeout=10)
-    assert response.status_code != 403, response.text
-    if response.status_code == 200:
-        root, body = parse_xml(response.content)
-        assert root == "DescribeScalingGroupsResponse" and "RequestId" in body
-    else:  # until the groups family exists the action is unsupported, but the signature verified
-        assert parse_xml(response.content)[1]["Code"] == "UnsupportedOperation"
+    assert response.status_code == 200, response.text
+    root, body = parse_xml(response.content, list_tags={"ScalingGroup"})
+    assert root == "DescribeScalingGroupsResponse" and body["RequestId"] and body["TotalCount"] == "0"
 
 
 def test_the_admin_interface_reports_health_and_state(emu: RunningEmulator) -> None:
