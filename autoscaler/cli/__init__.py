@@ -20,6 +20,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "autoscaler.cli._validate",
     "autoscaler.cli._emulator",
     "autoscaler.cli._simulate",
+    "autoscaler.cli._instances",
 )
 
 

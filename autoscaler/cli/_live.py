@@ -7,6 +7,8 @@ carry the same information and this view stays off.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime
 
 from rich.console import Group
 from rich.table import Table
@@ -21,7 +23,8 @@ __all__ = ["LiveView"]
 class LiveView:
     """A report sink that keeps what the live view shows."""
 
-    def __init__(self, *, history: int = 8) -> None:
+    def __init__(self, *, history: int = 8, load_at: Callable[[datetime], float] | None = None) -> None:
+        self.load_at = load_at  # the synthetic workload's offered load, when there is one
         self._last: dict[str, TickReport] = {}
         self._decisions: deque[str] = deque(maxlen=history)
 
@@ -34,7 +37,7 @@ class LiveView:
 
     def render(self) -> Group:
         table = Table(title="autoscaler", expand=False)
-        for column in ("group", "metric", "serving", "warming", "total", "min..max", "last decision"):
+        for column in ("group", "load", "metric", "serving", "warming", "total", "min..max", "last decision"):
             table.add_column(column)
         for gid, report in sorted(self._last.items()):
             cap = report.view.capacity
@@ -42,7 +45,8 @@ class LiveView:
                 f"{ref.key}={s.value:.1f}" for ref, s in report.samples.items()
                 if s.status is SampleStatus.OK and s.value is not None
             ) or "-"
-            table.add_row(report.view.group.scaling_group_name or gid, metric, str(cap.serving), str(cap.warming),
+            load = f"{self.load_at(report.now):.0f}" if self.load_at is not None else "-"
+            table.add_row(report.view.group.scaling_group_name or gid, load, metric, str(cap.serving), str(cap.warming),
                           str(cap.total), f"{cap.min_size}..{cap.max_size}", report.decision.summary[:60])
         lines = Text("\n".join(self._decisions) or "no decision yet", style="dim")
         return Group(table, Text("recent decisions:", style="bold"), lines)

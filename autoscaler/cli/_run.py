@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from autoscaler.cli._compose import Runtime, build_runtime
 from autoscaler.cli._live import LiveView
@@ -46,13 +47,23 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+class _Stderr(io.TextIOBase):
+    """Writes to whatever ``sys.stderr`` is now, so the live view can print logs above itself."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(level=config.logging.level, fmt=config.logging.format)
+    configure_logging(level=config.logging.level, fmt=config.logging.format, stream=cast(TextIO, _Stderr()))
     for noisy in ("httpx", "apscheduler"):  # one line per request or job is not an operator's log
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
@@ -68,7 +79,10 @@ async def _main(args: argparse.Namespace, config: Any) -> int:
     if config.live_view and not args.no_live_view and sys.stdout.isatty():
         live = LiveView()
     rt: Runtime = await build_runtime(config, base=base, environ=os.environ, clock=SystemClock(),
-                                      dry_run=args.dry_run, sinks=[live] if live else [])
+                                      dry_run=args.dry_run)
+    if live is not None:
+        live.load_at = rt.workload.load_at if rt.workload is not None else None
+        rt.controller.add_sink(live)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -99,7 +99,7 @@ def settings_of(args: argparse.Namespace) -> ReplaySettings:
                               target=args.target, min_size=args.min_size, max_size=args.max_size)
     except ValueError as exc:
         name, _, rest = str(exc).partition(":")
-        option = "--" + name.replace("_", "-") if name.isidentifier() else name
+        option = "/".join("--" + part.replace("_", "-") for part in name.split("/"))
         raise InputError(f"{option}:{rest}") from None
 
 

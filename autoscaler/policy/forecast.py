@@ -188,6 +188,10 @@ class SeasonalForecaster:
             headroom=self._headroom,
         )
 
+    def sizing_loads(self) -> tuple[float, float, float, float]:
+        """``(trigger, peak_out, peak, headroom)`` of :meth:`forecast`, without building it (hot path)."""
+        return self._trigger, self._peak_out, self._peak, self._headroom
+
     def update(self, minute: int, load: float, *, censored: bool = False) -> None:
         """Ingest the load of ``minute`` (epoch minutes); older or repeated minutes are ignored.
 

@@ -206,15 +206,16 @@ class PredictivePolicy:
     def recommend(self, total: int) -> int:
         """The wanted total for the current forecast, with the scale-in hold applied."""
         cfg = self.settings
-        fc = self._forecaster.forecast()
-        due = math.ceil(max(fc.trigger / cfg.target, fc.trigger * fc.headroom) - _EPS)
+        trigger, peak_out, peak, headroom = self._forecaster.sizing_loads()
+        factor = max(1.0 / cfg.target, headroom)
+        due = math.ceil(trigger * factor - _EPS)
         if due > total:
             # Size for the peak until the next scale-out could take effect.
-            wanted = math.ceil(max(fc.peak_out / cfg.target, fc.peak_out * fc.headroom) - _EPS)
+            wanted = math.ceil(peak_out * factor - _EPS)
             if not self._saturated and wanted <= total * (1 + cfg.scale_out_tolerance):
                 wanted = total
         else:
-            wanted = min(total, math.ceil(max(fc.peak / cfg.target, fc.peak * fc.headroom) - _EPS))
+            wanted = min(total, math.ceil(peak * factor - _EPS))
         self._recent.append(wanted)
         if wanted >= total:
             return wanted

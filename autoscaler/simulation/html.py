@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from autoscaler.simulation.replay import DecisionRecord, ReplayResult
 
-__all__ = ["render_report"]
+__all__ = ["COLOURS", "nice_ceiling", "render_report"]
 
 FloatArray = npt.NDArray[np.float64]
 WIDTH, LEFT, RIGHT = 1320, 64, 16
@@ -35,7 +35,7 @@ PLOT = WIDTH - LEFT - RIGHT
 COLOURS = {
     "need": "#9ecae1", "demand": "#08519c", "total": "#f16913", "serving": "#238b45",
     "util": "#6a51a3", "util_peak": "#cbc9e2", "target": "#e41a1c",
-    "executed": "#1b7837", "suppressed": "#969696", "busy": "#fdae61", "no_change": "#74add1",
+    "executed": "#111111", "suppressed": "#969696", "busy": "#c51b7d", "no_change": "#74add1",
     "failed": "#d7191c", "shadow": "#542788",
 }
 STYLE = """
@@ -68,19 +68,28 @@ def _points(ys: FloatArray, y0: float, height: float, top: float) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), scaled.tolist(), strict=True))
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8 times a power of ten) >= ``value``."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10) if m * power >= value - 1e-12))
+
+
 def _axis(top: float, height: float, y_max: float, unit: str, result: ReplayResult) -> list[str]:
     parts = []
     for k in range(5):
         value = y_max * k / 4
         y = top + height - height * k / 4
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.4g}{unit}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:g}{unit}</text>')
     first, last = int(result.timestamps[0]), int(result.timestamps[-1])
     for k in range(7):
         at = first + (last - first) * k / 6
         x = LEFT + PLOT * k / 6
         label = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M")
-        parts.append(f'<text x="{x:.1f}" y="{top + height + 14:.1f}" text-anchor="middle">{label}</text>')
+        anchor = "start" if k == 0 else "end" if k == 6 else "middle"
+        parts.append(f'<text x="{x:.1f}" y="{top + height + 14:.1f}" text-anchor="{anchor}">{label}</text>')
     return parts
 
 
@@ -114,7 +123,7 @@ def _capacity_chart(result: ReplayResult, columns: int, max_markers: int) -> tup
     demand = _columns(result.demand / c, columns, "max")
     total = _columns(result.total.astype(np.float64), columns, "max")
     serving = _columns(result.serving.astype(np.float64), columns, "min")
-    y_max = max(1.0, float(max(need.max(), total.max()))) * 1.05
+    y_max = nice_ceiling(max(1.0, float(max(need.max(), total.max()))))
     parts = _axis(top, height, y_max, "", result)
     base = f"{LEFT},{top + height} "
     parts.append(f'<polygon points="{base}{_points(need, y_max, height, top)} {WIDTH - RIGHT},{top + height}" '

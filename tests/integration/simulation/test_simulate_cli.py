@@ -99,7 +99,7 @@ def test_the_command_runs_as_a_process_and_writes_the_report(tmp_path: Path) -> 
     ("args", "message"),
     [
         (["--target", "1.5"], "--target: must be in (0, 1]"),
-        (["--min-size", "5", "--max-size", "2"], "--min-size/max-size"),
+        (["--min-size", "5", "--max-size", "2"], "--min-size/--max-size: need"),
         (["--boot-seconds", "-1"], "--boot-seconds"),
         (["--capacity-per-instance", "0"], "--capacity-per-instance"),
         (["--policy", "/nonexistent/policy.yaml"], "--policy"),

@@ -1,4 +1,4 @@
-"""The incremental seasonal forecaster on synthetic data."""
+"""The incremental forecaster: level with memory, additive seasonal model, model choice, headroom."""
 
 from __future__ import annotations
 
@@ -16,39 +16,89 @@ def daily_wave(minute: int) -> float:
     return 20.0 + 10.0 * math.sin(2 * math.pi * minute / DAY)
 
 
-def test_a_constant_load_forecasts_itself_with_no_rise() -> None:
+def test_a_constant_load_forecasts_itself() -> None:
     f = SeasonalForecaster()
     for minute in range(100):
         f.update(minute, 7.0)
     fc = f.forecast()
-    assert fc.level == pytest.approx(7.0)
-    assert fc.seasonal_rise == 0.0
-    assert fc.peak == pytest.approx(7.0)
+    assert (fc.level, fc.peak, fc.peak_out, fc.trigger) == pytest.approx((7.0, 7.0, 7.0, 7.0))
+    assert not fc.seasonal
+    assert fc.headroom == 1.0
 
 
-def test_after_two_days_the_profile_brings_the_daily_rise_forward() -> None:
+def test_a_rise_is_followed_at_once_and_a_fall_once_the_memory_has_passed() -> None:
+    f = SeasonalForecaster(ForecasterSettings(memory_minutes=15))
+    minute = 0
+    for minute in range(200):
+        f.update(minute, 20.0)
+    f.update(minute + 1, 30.0)
+    assert f.forecast().peak == 30.0  # more than the 10 % jump tolerance above: at once
+    for step in range(2, 16):
+        f.update(minute + step, 10.0)
+    assert f.forecast().peak > 15.0  # the level still remembers the high load
+    f.update(minute + 16, 10.0)
+    f.update(minute + 17, 10.0)
+    assert f.forecast().peak == 10.0  # the 30 left the 15-minute memory
+
+
+def test_a_small_rise_inside_the_tolerance_moves_only_the_level() -> None:
+    f = SeasonalForecaster(ForecasterSettings(jump_tolerance=0.1, level_alpha=0.05))
+    for minute in range(100):
+        f.update(minute, 20.0)
+    f.update(100, 21.0)
+    assert f.forecast().peak == pytest.approx(20.05)
+
+
+def test_a_censored_sample_lifts_the_forecast_even_inside_the_tolerance() -> None:
+    f = SeasonalForecaster(ForecasterSettings(jump_tolerance=0.5))
+    for minute in range(100):
+        f.update(minute, 20.0)
+    f.update(100, 22.0, censored=True)
+    assert f.forecast().peak == 22.0
+
+
+def test_after_a_season_the_seasonal_model_takes_over_and_brings_the_rise_forward() -> None:
     horizon = 7
     f = SeasonalForecaster(ForecasterSettings(horizon=horizon))
-    rises = []
+    chosen, seasonal_miss, level_miss = [], [], []
     for minute in range(3 * DAY):
         f.update(minute, daily_wave(minute))
         if minute >= 2 * DAY and (minute % DAY) < DAY // 4:  # the steepest rising quarter
-            future = max(daily_wave(minute + k) for k in range(1, horizon + 1))
             fc = f.forecast()
-            rises.append((fc.level, fc.peak, future))
-    # The level alone lags a rising wave by the rise over the horizon (about 0.26 here);
-    # level + seasonal rise is within a tenth of an instance of the coming peak.
-    level_miss = np.mean([future - level for level, _, future in rises])
-    peak_miss = np.mean([abs(future - peak) for _, peak, future in rises])
-    assert level_miss > 0.25
-    assert peak_miss < 0.12
+            future = max(daily_wave(minute + k) for k in range(1, horizon + 1))
+            chosen.append(fc.seasonal)
+            seasonal_miss.append(abs(future - fc.peak))
+            level_miss.append(future - fc.level)
+    assert all(chosen)
+    assert float(np.mean(seasonal_miss)) < 0.05
+    assert float(np.mean(level_miss)) > 0.5  # what the level alone would have missed
 
 
-def test_in_the_first_season_no_seasonal_rise_is_assumed() -> None:
+def test_in_the_first_season_only_the_level_model_is_used() -> None:
     f = SeasonalForecaster(ForecasterSettings(horizon=7))
     for minute in range(DAY // 2):
         f.update(minute, daily_wave(minute))
-    assert f.forecast().seasonal_rise == 0.0
+        assert not f.forecast().seasonal
+
+
+def test_noise_without_a_cycle_keeps_the_level_model() -> None:
+    rng = np.random.default_rng(11)
+    f = SeasonalForecaster()
+    chosen = []
+    for minute in range(3 * DAY):
+        f.update(minute, float(10.0 * rng.lognormal(0.0, 0.3)))
+        if minute >= 2 * DAY:
+            chosen.append(f.forecast().seasonal)
+    assert sum(chosen) < 0.05 * len(chosen)
+
+
+def test_on_a_falling_cycle_a_scale_out_looks_only_at_the_minutes_it_can_serve() -> None:
+    f = SeasonalForecaster(ForecasterSettings(horizon=7, scale_out_from=4))
+    for minute in range(2 * DAY + DAY // 2):  # stop on the falling half of the third day
+        f.update(minute, daily_wave(minute))
+    fc = f.forecast()
+    assert fc.seasonal
+    assert fc.peak > fc.peak_out >= fc.trigger
 
 
 def test_the_burst_headroom_is_the_quantile_of_recent_forecast_misses() -> None:
@@ -56,8 +106,7 @@ def test_the_burst_headroom_is_the_quantile_of_recent_forecast_misses() -> None:
     f = SeasonalForecaster(ForecasterSettings(horizon=4, burst_quantile=0.9, refresh_every=10))
     for minute in range(600):
         f.update(minute, float(10.0 * rng.lognormal(0.0, 0.3)))
-    headroom = f.forecast().headroom
-    assert 1.2 < headroom < 3.0
+    assert 1.05 < f.forecast().headroom < 3.0
     quiet = SeasonalForecaster(ForecasterSettings(horizon=4, burst_quantile=0.9, refresh_every=10))
     for minute in range(600):
         quiet.update(minute, 10.0)
@@ -77,10 +126,12 @@ def test_repeated_or_older_minutes_are_ignored() -> None:
     ("kwargs", "field"),
     [
         ({"horizon": 0}, "horizon"),
+        ({"horizon": 4, "scale_out_from": 5}, "scale_out_from"),
         ({"level_alpha": 0.0}, "level_alpha"),
+        ({"memory_minutes": 0}, "memory_minutes"),
         ({"burst_quantile": 1.0}, "burst_quantile"),
         ({"season_minutes": 3}, "season_minutes"),
-        ({"trend_alpha": 2.0}, "trend_alpha"),
+        ({"under_forecast_weight": 0.5}, "under_forecast_weight"),
     ],
 )
 def test_invalid_settings_name_the_field(kwargs: dict[str, float], field: str) -> None:

@@ -28,7 +28,7 @@ def test_a_steady_load_is_held_at_the_target_utilisation() -> None:
     history = samples([0.9] * 5)
     target, reasons = policy.evaluate(history, T0 + timedelta(minutes=5), serving=10, total=10, warming=0)
     assert target == 15  # load 9 instance-equivalents / 0.6
-    assert "predictive: level=9.00" in reasons[0]
+    assert reasons[0].startswith("predictive: level model, peak load 9.00")
 
 
 def test_the_horizon_is_one_boot_plus_a_minute_or_two_boots_when_scale_outs_are_serialised() -> None:
@@ -44,17 +44,30 @@ def test_a_saturated_sample_is_read_as_at_least_the_saturation_factor_times_the_
     assert any(r.startswith("saturated") for r in reasons)
 
 
-def test_the_level_follows_a_drop_and_scale_in_is_held_over_the_window() -> None:
-    policy = PredictivePolicy(PredictiveSettings(scale_in_window=3))
-    at = 0
+def drop_after_half_an_hour(policy: PredictivePolicy) -> list[int]:
     out = []
-    for u in [0.6] * 3 + [0.3] * 4:
-        out.append(policy.decide(at, u, 10, 10, 10, 0))
-        at += 60
-    assert out[:3] == [10, 10, 10]
-    # The first lower proposals are held by the 10s still in the 3-minute window.
-    assert out[3:5] == [10, 10]
-    assert out[6] < 10
+    for minute, u in enumerate([0.6] * 30 + [0.3] * 20):
+        out.append(policy.decide(60 * minute, u, 10, 10, 10, 0))
+    return out
+
+
+def test_scale_in_follows_the_level_and_completes_once_the_memory_has_passed() -> None:
+    out = drop_after_half_an_hour(PredictivePolicy())
+    assert out[:30] == [10] * 30
+    assert 5 < out[43] < 10  # the level is on its way down, the 15-minute memory still holds 6
+    assert out[44] == 5  # load 3 / 0.6
+
+
+def test_a_scale_in_window_holds_the_highest_proposal_a_little_longer() -> None:
+    out = drop_after_half_an_hour(PredictivePolicy(PredictiveSettings(scale_in_window=3)))
+    assert out[44] > 5
+    assert out[46] == 5
+
+
+def test_no_scale_out_inside_the_tolerance_unless_saturated() -> None:
+    policy = PredictivePolicy()
+    assert policy.decide(0, 0.65, 10, 10, 10, 0) == 10  # ceil(6.5 / 0.6) = 11 is within 10 %
+    assert policy.decide(60, 0.8, 10, 10, 10, 0) == 14  # a jump over the level: ceil(8 / 0.6)
 
 
 def test_forecast_only_mode_explains_and_keeps_the_current_total() -> None:
@@ -98,7 +111,7 @@ def test_settings_from_a_mapping_are_validated_with_the_path() -> None:
     settings = PredictiveSettings.from_mapping({"target": 0.5, "mode": "forecast-only", "burst_quantile": 0.9})
     assert settings.target == 0.5
     assert settings.mode is PredictiveMode.FORECAST_ONLY
-    assert settings.forecaster == ForecasterSettings(horizon=7, burst_quantile=0.9)
+    assert settings.forecaster == ForecasterSettings(horizon=7, scale_out_from=4, burst_quantile=0.9)
     with pytest.raises(ValueError, match=r"policies\[0\]\.predictive\.colour: unknown field"):
         PredictiveSettings.from_mapping({"colour": 1}, path="policies[0].predictive")
     with pytest.raises(ValueError, match=r"predictive\.mode: must be one of"):

@@ -1,11 +1,11 @@
-"""Regression of the recommended policy on the shared traces, against the section-1 goal.
+"""The recommended policy on the shared traces, against the BENCHMARKS.md section-1 goal.
 
 The goal (at most half the better baseline's overload minutes at no more than the
-cheaper baseline's cost) is NOT met yet on any shared trace; see docs/benchmarks.md,
-"Decision quality". Until it is, this test pins the figures reached so that a change
-cannot make the recommended policy worse on either axis without being noticed, and it
-checks the goal arithmetic itself. It never loosens the goal: the recorded gap is
-reported as a gap.
+cheaper baseline's cost) is met on the Azure trace, in the plain model and with ESS
+semantics, and asserted here. It is NOT met yet on the six others (docs/benchmarks.md,
+"Decision quality", gives each gap); for those this test pins the figures reached, so
+that a change cannot make the recommended policy worse on either axis unnoticed. The
+goal itself is never loosened: a gap is reported as a gap.
 """
 
 from __future__ import annotations
@@ -17,52 +17,81 @@ import pytest
 from autoscaler.simulation.workload import (
     AwsTargetTrackingBaseline,
     HpaBaseline,
+    SimulationResult,
+    Trace,
     WorkloadSettings,
     load_trace,
     recommended_policy,
     simulate,
 )
 
-# trace file stem prefix -> (cost, overload minutes) of the recommended policy, plain model.
+MODELS = {"plain": WorkloadSettings(), "ess": WorkloadSettings(ess_activity_blocks=True)}
+
+# (trace file prefix, model) -> (cost, overload minutes) of the recommended policy.
 RECORDED = {
-    "alibaba2018": (362384, 5),
-    "azure_v2": (2546151, 0),
-    "nab_Twitter": (2243330, 1239),
-    "nab_cpu_utilization_asg": (2538487, 1246),
-    "nab_ec2_cpu": (142259, 871),
-    "nab_elb": (398304, 4156),
-    "nasa_http": (2309659, 4382),
+    ("alibaba2018", "plain"): (367379, 1),
+    ("alibaba2018", "ess"): (371825, 1),
+    ("azure_v2", "plain"): (2455721, 0),
+    ("azure_v2", "ess"): (2467462, 0),
+    ("nab_Twitter", "plain"): (2304736, 994),
+    ("nab_Twitter", "ess"): (2308074, 1002),
+    ("nab_cpu_utilization_asg", "plain"): (2513277, 160),
+    ("nab_cpu_utilization_asg", "ess"): (2569792, 155),
+    ("nab_ec2_cpu", "plain"): (150728, 703),
+    ("nab_ec2_cpu", "ess"): (151807, 730),
+    ("nab_elb", "plain"): (471742, 2754),
+    ("nab_elb", "ess"): (477917, 2755),
+    ("nasa_http", "plain"): (2378581, 3103),
+    ("nasa_http", "ess"): (2510411, 2798),
 }
-
-
-def _recorded(name: str) -> tuple[int, int]:
-    return next(v for k, v in RECORDED.items() if name.startswith(k))
+MEETS_GOAL = {"azure_v2"}
 
 
 @pytest.fixture(scope="module")
-def traces(shared_dir: Path) -> list[Path]:
+def traces(shared_dir: Path) -> list[Trace]:
     paths = sorted((shared_dir / "traces").glob("*.csv"))
-    assert len(paths) == len(RECORDED)
-    return paths
+    assert len(paths) == 7, "expected the seven shared traces"
+    return [load_trace(p) for p in paths]
 
 
-def test_the_recommended_policy_does_not_regress_on_any_shared_trace(traces: list[Path]) -> None:
-    model = WorkloadSettings()
-    for path in traces:
-        trace = load_trace(path)
-        result = simulate(trace.demand, recommended_policy(model), settings=model, start=trace.start)
-        cost, overload = _recorded(trace.name)
-        assert result.cost <= cost * 1.005, trace.name
-        assert result.overload_minutes <= overload * 1.02 + 1, trace.name
+def _prefix(trace: Trace) -> str:
+    return next(p for p, _ in RECORDED if trace.name.startswith(p))
 
 
-def test_the_goal_is_computed_from_the_better_and_the_cheaper_baseline(traces: list[Path]) -> None:
-    trace = load_trace(next(p for p in traces if p.name.startswith("nab_elb")))
+def _run(trace: Trace, model: WorkloadSettings) -> SimulationResult:
+    return simulate(trace.demand, recommended_policy(model), settings=model, start=trace.start)
+
+
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_the_recommended_policy_does_not_regress_on_any_shared_trace(traces: list[Trace], model_name: str) -> None:
+    model = MODELS[model_name]
+    for trace in traces:
+        result = _run(trace, model)
+        cost, overload = RECORDED[_prefix(trace), model_name]
+        assert result.cost <= cost * 1.002, trace.name
+        assert result.overload_minutes <= overload * 1.01 + 1, trace.name
+
+
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_the_goal_is_met_where_the_benchmark_says_it_is(traces: list[Trace], model_name: str) -> None:
+    model = MODELS[model_name]
+    for trace in traces:
+        if _prefix(trace) not in MEETS_GOAL:
+            continue
+        hpa = simulate(trace.demand, HpaBaseline(), settings=model, start=trace.start)
+        aws = simulate(trace.demand, AwsTargetTrackingBaseline(), settings=model, start=trace.start)
+        ours = _run(trace, model)
+        assert ours.overload_minutes <= min(hpa.overload_minutes, aws.overload_minutes) / 2, trace.name
+        assert ours.cost <= min(hpa.cost, aws.cost), trace.name
+
+
+def test_on_the_load_balancer_trace_the_goal_is_out_of_reach_on_cost(traces: list[Trace]) -> None:
+    trace = next(t for t in traces if t.name.startswith("nab_elb"))
     hpa = simulate(trace.demand, HpaBaseline(), start=trace.start)
     aws = simulate(trace.demand, AwsTargetTrackingBaseline(), start=trace.start)
     # HPA is the cheaper, AWS the one with fewer overload minutes on this trace.
     assert hpa.cost < aws.cost
     assert aws.overload_minutes < hpa.overload_minutes
-    ours = simulate(trace.demand, recommended_policy(), start=trace.start)
+    ours = _run(trace, WorkloadSettings())
     assert ours.overload_minutes < aws.overload_minutes  # better than both on overload...
     assert ours.cost > hpa.cost  # ...but not at HPA's price: the goal is not met here.
