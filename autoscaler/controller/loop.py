@@ -26,6 +26,7 @@ from autoscaler.clock import Clock
 from autoscaler.controller.actuator import EssActuator, Result
 from autoscaler.controller.state import StateStore
 from autoscaler.controller.tick import GroupTicker, TickReport
+from autoscaler.metrics import SampleStatus
 from autoscaler.observability.metrics import (
     AutoscalerMetrics,
     DecisionDirection,
@@ -115,6 +116,11 @@ class Controller:
                 result = "shadow"
             direction: DecisionDirection = "out" if decision.direction is Direction.OUT else "in"
             self._metrics.decision(group=name, policy=decision.policy, direction=direction, result=result)
+        up: dict[str, bool] = {}
+        for ref, sample in report.samples.items():
+            up[ref.source.value] = up.get(ref.source.value, True) and sample.status is not SampleStatus.ERROR
+        for source, ok in up.items():
+            self._metrics.metric_source_up(source=source, up=ok)
         cap = report.view.capacity
         values = {}
         for proposal in decision.proposals:

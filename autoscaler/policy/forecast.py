@@ -11,9 +11,11 @@ highest load of the next ``horizon`` minutes with two competing models:
   when the sample is censored by saturation): scale out at once, scale in slowly;
 - **additive seasonal**: a profile with one bin per minute of the season (a day by
   default; each bin an exponentially weighted mean across seasons, ``season_alpha``)
-  plus a deseasonalised level (``deseasonalised_alpha``); its forecast for each
-  minute of the horizon is ``level + profile[minute]``, so it brings a recurring rise
-  forward *and* lets capacity follow a recurring fall without waiting.
+  plus a deseasonalised level (``deseasonalised_alpha``; at its default of 1 it is the
+  latest load's offset from the profile); its forecast for each minute of the horizon
+  is ``offset + profile[minute]``, i.e. the latest load plus the change the profile
+  expects, so it brings a recurring rise forward *and* lets capacity follow a
+  recurring fall without waiting.
 
 Each minute, both models' forecasts made ``horizon`` minutes earlier are scored
 against the load that came, with an asymmetric squared error (a shortfall weighs
@@ -58,8 +60,11 @@ class ForecasterSettings:
     periods); ``memory_minutes`` 15 (scale in only after three 5-minute periods below);
     ``jump_tolerance`` 0.1 (Kubernetes HPA's tolerance); ``season_minutes`` 1440 (daily
     cycles dominate request and CPU traces); ``season_alpha`` 0.3 (a bin is mostly the
-    last three days); ``deseasonalised_alpha`` 0.3; ``skill_alpha`` 0.005 (model choice
-    over the last few hours); ``under_forecast_weight`` 10; ``burst_quantile`` None.
+    last three days); ``deseasonalised_alpha`` 1 (the latest load plus the profile's
+    change); ``skill_alpha`` 0.005 (model choice over the last few hours);
+    ``under_forecast_weight`` 10 (a shortfall is an overload); ``burst_quantile`` None
+    (on the shared traces it bought overload at more than the goal's cost); ``horizon``
+    and ``scale_out_from`` are set by the policy from the boot time.
     """
 
     horizon: int = 4
@@ -69,7 +74,7 @@ class ForecasterSettings:
     jump_tolerance: float = 0.1
     season_minutes: int = 1440
     season_alpha: float = 0.3
-    deseasonalised_alpha: float = 0.3
+    deseasonalised_alpha: float = 1.0
     skill_alpha: float = 0.005
     under_forecast_weight: float = 10.0
     burst_quantile: float | None = None

@@ -3,8 +3,9 @@
 Six workers, a policy that wants one (CPU far below target, scale-in undamped), and a
 jobs-in-progress metric per instance served by a Prometheus API double. While every
 worker is busy the group does not shrink; as workers go idle (for ``idleTicks``
-ticks) they lose their protection and the scale-ins take exactly them; a worker whose
-metric flaps for one tick keeps its protection without a single extra call.
+ticks) they lose their protection and the scale-ins take exactly them, also across a
+controller restart; a worker whose metric flaps for one tick keeps its protection
+without a single extra call.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def test_scale_ins_remove_only_idle_workers_and_busy_ones_survive(tmp_path: Path
             w.jobs[i] = 0.0
         await w.tick(2)
         assert w.removed == [], "idle for fewer than idleTicks ticks: still protected"
+        await h.restart()  # the idle counts start again: later, never earlier
+        await w.tick(2)
+        assert w.removed == []
         await w.tick(6)
         assert sorted(await instances(h, group)) == [keep_a, keep_b]
         assert sorted(w.removed) == sorted(idle)

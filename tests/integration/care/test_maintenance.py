@@ -12,6 +12,7 @@ sending any step twice.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from autoscaler.controller.care_state import CareStateStore
@@ -129,6 +130,75 @@ def test_shadow_mode_reports_the_maintenance_and_makes_no_write_call(tmp_path: P
         assert report.care is not None and report.care.floor == 4
         assert report.decision.target == 4  # the shadow decision shows the scale-out first
         assert all(a.startswith("Describe") for a, _ in h.calls), sorted({a for a, _ in h.calls})
+        await h.stop()
+
+    with harness(tmp_path) as h:
+        asyncio.run(scenario(h))
+
+
+async def _tick_until(h: Harness, action: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        await h.tick()
+        if h.count(action):
+            return
+    raise AssertionError(f"{action} was never called")
+
+
+def test_a_task_id_lost_in_a_restart_is_reported_not_redeployed_twice(tmp_path: Path) -> None:
+    async def scenario(h: Harness) -> None:
+        group, target = await _setup(h)
+        await _tick_until(h, "RedeployInstance")
+        assert h.rt is not None and h.rt.care_state is not None
+        [record] = h.rt.care_state.active(group)
+        # as if killed after RedeployInstance answered and before its task id was journaled
+        h.rt.care_state.save(replace(record, task_id=None))
+        await h.restart()
+        report = await h.tick()
+        await h.tick(30)
+        assert h.count("RedeployInstance") == 1 and h.count("ExitStandby") == 0
+        assert report.care is not None and "task id was lost" in report.care.summary
+        assert h.sample("autoscaler_maintenance_failures_total", group=h.group, step="redeploy") == 1.0
+        assert (await instances(h, group))[target] == "Standby"
+        await h.stop()
+
+    with harness(tmp_path) as h:
+        asyncio.run(scenario(h))
+
+
+def test_a_redeploy_journaled_but_never_sent_is_sent_once_after_a_restart(tmp_path: Path) -> None:
+    async def scenario(h: Harness) -> None:
+        group, target = await _setup(h)
+        await _tick_until(h, "EnterStandby")
+        assert h.rt is not None and h.rt.care_state is not None
+        [record] = h.rt.care_state.active(group)
+        assert record.phase == "standby"
+        # as if killed after journaling "redeploying" and before the call left
+        h.rt.care_state.save(replace(record, phase="redeploying", task_id=None))
+        await h.restart()
+        await _tick_until(h, "ExitStandby", limit=60)
+        assert (h.count("EnterStandby"), h.count("RedeployInstance"), h.count("ExitStandby")) == (1, 1, 1)
+        assert (await instances(h, group))[target] == "InService"
+        await h.stop()
+
+    with harness(tmp_path) as h:
+        asyncio.run(scenario(h))
+
+
+def test_at_most_max_concurrent_instances_are_in_maintenance_at_once(tmp_path: Path) -> None:
+    async def scenario(h: Harness) -> None:
+        group, first = await _setup(h)
+        second = sorted(await instances(h, group))[1]
+        h.admin("events", instance_id=second, code="SystemMaintenance.Reboot", not_before=3600)
+        for _ in range(120):
+            await h.tick()
+            if h.count("ExitStandby") == 2:
+                break
+        await h.tick()
+        assert (h.count("EnterStandby"), h.count("RedeployInstance"), h.count("ExitStandby")) == (2, 2, 2)
+        assert max(r.view.capacity.standby for r in h.reports) == 1  # one at a time
+        assert min(_serving(h)) >= 3, _serving(h)
+        states = await instances(h, group)
+        assert states[first] == states[second] == "InService"
         await h.stop()
 
     with harness(tmp_path) as h:

@@ -70,6 +70,7 @@ def test_the_demo_group_scales_out_and_back_in_within_one_compressed_day(tmp_pat
     executions = sample("autoscaler_ess_requests_total", {"action": "ExecuteScalingRule", "code": "OK"})
     assert (executions or 0) >= len(executed)
     assert sample("autoscaler_capacity", {"group": "demo-web", "state": "total"}) == reports[-1].view.capacity.total
+    assert sample("autoscaler_metric_source_up", {"source": "synthetic"}) == 1.0
 
 
 def test_shadow_mode_decides_and_makes_no_write_call(tmp_path: Path) -> None:
