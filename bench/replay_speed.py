@@ -22,12 +22,14 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from autoscaler.policy.build import PolicySet
 from autoscaler.simulation.recommended import recommended_policy
-from autoscaler.simulation.replay import ReplaySettings, replay
+from autoscaler.simulation.replay import ReplayResult, replay
 from autoscaler.simulation.workload import Trace, WorkloadSettings, load_trace, simulate
 from autoscaler.simulation.workload import recommended_policy as harness_policy
 
@@ -42,6 +44,10 @@ def _time(run: Callable[[], object], runs: int) -> list[float]:
         run()
         walls.append(time.perf_counter() - began)
     return walls
+
+
+def _replay_into(results: list[ReplayResult], trace: Trace, policy: PolicySet) -> None:
+    results.append(replay(trace, policy))
 
 
 def _record(case: str, trace: Trace, walls: list[float], **extra: object) -> dict[str, object]:
@@ -69,15 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         trace = Trace(name=trace.name, start=trace.start, demand=np.array(trace.demand[: args.minutes]))
     for kind in ("predictive", "targetTracking"):
         policy = recommended_policy(kind=kind)
-        last: list[int] = []
-
-        def run(policy_set: object = policy, sink: list[int] = last) -> None:
-            result = replay(trace, policy_set, settings=ReplaySettings())  # type: ignore[arg-type]
-            sink[:] = [result.scaling_activities, len(result.decisions)]
-
-        walls = _time(run, args.runs)
-        print(json.dumps(_record(f"replay:{kind}", trace, walls, scaling_activities=last[0],
-                                 decisions=last[1])), flush=True)
+        results: list[ReplayResult] = []
+        walls = _time(partial(_replay_into, results, trace, policy), args.runs)
+        print(json.dumps(_record(f"replay:{kind}", trace, walls, scaling_activities=results[-1].scaling_activities,
+                                 decisions=len(results[-1].decisions))), flush=True)
     model = WorkloadSettings(ess_activity_blocks=True)
     walls = _time(lambda: simulate(trace.demand, harness_policy(model), settings=model, start=trace.start),
                   args.runs)

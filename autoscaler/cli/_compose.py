@@ -188,7 +188,7 @@ async def build_runtime(
                                    on_view=_serving_hook(workload) if workload is not None else None,
                                    alerts=alert_gate,
                                    care=build_care(group_id, name, overrides.care, api=client, metrics=router,
-                                                   store=care_state, shadow=shadow)
+                                                   store=care_state, shadow=shadow, sources=sources.keys())
                                    if overrides is not None and care_state is not None else None))
     all_sinks = list(sinks)
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,

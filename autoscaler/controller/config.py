@@ -165,8 +165,8 @@ class BusyCareConfig(_Model):
 
     enabled: Annotated[bool, Strict()] = True
     metric: MetricRefSpec
-    busy_above: Annotated[float, Field(allow_inf_nan=False)] = 0.0
-    idle_at_or_below: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    busy_above: Annotated[float, Strict(), Field(allow_inf_nan=False)] = 0.0
+    idle_at_or_below: Annotated[float, Strict(), Field(allow_inf_nan=False)] = 0.0
     idle_ticks: Annotated[int, Strict(), Field(ge=1, le=1000)] = 3
 
     @model_validator(mode="after")

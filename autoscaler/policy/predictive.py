@@ -4,16 +4,22 @@ What: a policy type users can choose (``type: predictive``) that sizes the group
 the load it *will* see when new instances are ready, not for the last minute. From
 the utilisation history alone (what a live controller has) it derives the load in
 instance-equivalents, ``utilisation x serving``, feeds a
-:class:`~autoscaler.policy.forecast.SeasonalForecaster` and proposes
+:class:`~autoscaler.policy.forecast.SeasonalForecaster` (level with memory, or the
+additive seasonal model while that forecasts better) and, with ``factor =
+max(1 / target_utilisation, headroom)``:
 
-    ``target = max(ceil(peak / target_utilisation), ceil(peak x headroom))``
+- scales out when ``ceil(trigger x factor) > total``, where ``trigger`` is the load
+  forecast for minute ``boot + 1`` (the first a launch started now can serve), to
+  ``ceil(peak_out x factor)``, the peak until the next scale-out could serve; no
+  scale-out within ``scale_out_tolerance`` of the total unless saturated;
+- otherwise scales in to ``ceil(peak x factor)`` when lower, ``peak`` covering the
+  whole horizon (removed capacity cannot come back sooner than a boot).
 
-where ``peak`` is the level plus the seasonal rise expected over the horizon and
-``headroom`` the optional burst quantile (the high quantile must fit under 100 %).
-The horizon is the boot time plus the one minute before a decision is seen; when the
-group serialises scale-outs (ESS rejects ExecuteScalingRule with
-ScalingActivityInProgress while instances launch) it is two boot times plus one, as
-the next chance to add capacity is one boot time later.
+``headroom`` is the optional burst quantile (the high quantile must fit under 100 %),
+1 by default. The horizon is the boot time plus one minute; when the group serialises
+scale-outs (ESS rejects ExecuteScalingRule with ScalingActivityInProgress while
+instances launch) it is two boot times plus one, as the next chance to add capacity
+is one boot time later.
 
 Why these rules:
 
@@ -21,8 +27,10 @@ Why these rules:
   at least ``serving x C``. The policy then assumes ``saturation_factor`` times the
   serving load (HPA's doubling cap is the same idea), so that one decision, not a
   chain of doublings each paying a boot time, catches a burst.
-- Scale-in follows the forecast down, holding the highest proposal of the last
-  ``scale_in_window`` minutes; stale or missing metrics never scale in (DESIGN.md).
+- Scale-in follows the forecast down (the forecaster already scales in slowly), holding
+  the highest proposal of the last ``scale_in_window`` minutes (one proposal per
+  minute, however often the controller ticks); stale or missing metrics never scale
+  in (DESIGN.md).
 - ``mode: forecast-only`` is the shadow mode: the policy forecasts and explains what
   it would do, and returns the current total.
 
@@ -187,6 +195,7 @@ class PredictivePolicy:
         self.settings = settings or PredictiveSettings()
         self._forecaster = SeasonalForecaster(self.settings.forecaster)
         self._recent: deque[int] = deque(maxlen=self.settings.scale_in_window)
+        self._recent_minute: int | None = None
         self._saturated = False
 
     @property
@@ -198,9 +207,10 @@ class PredictivePolicy:
         """Ingest the sample of ``minute`` (epoch seconds // 60); repeated minutes are ignored."""
         cfg = self.settings
         load = utilisation * serving
-        self._saturated = utilisation >= cfg.saturation_threshold
+        # With nothing serving the sample says only that something waits: at least one instance.
+        self._saturated = utilisation >= cfg.saturation_threshold or serving <= 0
         if self._saturated:
-            load = max(load, serving) * cfg.saturation_factor
+            load = max(load, serving, 1) * cfg.saturation_factor
         self._forecaster.update(minute, load, censored=self._saturated)
 
     def recommend(self, total: int) -> int:
@@ -216,7 +226,13 @@ class PredictivePolicy:
                 wanted = total
         else:
             wanted = min(total, math.ceil(peak * factor - _EPS))
-        self._recent.append(wanted)
+        # One proposal per minute in the hold window, however often the controller ticks.
+        minute = self._forecaster.last_minute
+        if self._recent and minute == self._recent_minute:
+            self._recent[-1] = wanted
+        else:
+            self._recent.append(wanted)
+            self._recent_minute = minute
         if wanted >= total:
             return wanted
         return min(total, max(self._recent))

@@ -43,7 +43,7 @@ class UtilisationSource:
     many instances the utilisation was measured on, not only how many serve now.
     """
 
-    def __init__(self, *, per_instance: bool = False) -> None:
+    def __init__(self, *, per_instance: bool = True) -> None:
         self.value = 0.0
         self.measured_at: datetime | None = None
         self.instances: tuple[str, ...] = ()

@@ -55,14 +55,16 @@ def _png_pixels(path: Path) -> np.ndarray:
         line = np.frombuffer(raw, dtype=np.uint8, count=stride, offset=y * (stride + 1) + 1).astype(np.int32)
         row = _unfilter(kind, line, previous, channels)
         out[y], previous = row, row
-    return out.reshape(height, width, channels)[:, :, :3]
+    pixels: np.ndarray = out.reshape(height, width, channels)[:, :, :3]
+    return pixels
 
 
 def _unfilter(kind: int, line: np.ndarray, up: np.ndarray, bpp: int) -> np.ndarray:
     if kind == 0:
         return line
     if kind == 2:
-        return (line + up) & 0xFF
+        summed: np.ndarray = (line + up) & 0xFF
+        return summed
     row = line.copy()
     for i in range(len(row)):
         left = row[i - bpp] if i >= bpp else 0

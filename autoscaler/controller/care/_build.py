@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from autoscaler.controller.care._model import CareApi, CareStep, MetricReader
@@ -17,9 +18,13 @@ __all__ = ["build_care"]
 
 def build_care(
     group_id: str, name: str, config: CareConfig | None, *, api: CareApi, metrics: MetricReader,
-    store: CareStateStore, shadow: bool,
+    store: CareStateStore, shadow: bool, sources: Collection[str] | None = None,
 ) -> CareCoordinator | None:
-    """The coordinator of the enabled flows, in their fixed order; None when none is enabled."""
+    """The coordinator of the enabled flows, in their fixed order; None when none is enabled.
+
+    ``sources`` are the configured metric sources (``prometheus``, ...): a busy metric
+    from a source that is not configured is an error now, not a skipped step at every tick.
+    """
     if config is None:
         return None
     steps: list[CareStep] = []
@@ -33,7 +38,11 @@ def build_care(
         steps.append(Maintenance(settings, api=api, store=store, shadow=shadow))
     busy = config.busy
     if busy is not None and busy.enabled:
-        busy_settings = BusySettings(metric=busy.metric.to_ref(), busy_above=busy.busy_above,
+        ref = busy.metric.to_ref()
+        if sources is not None and ref.source.value not in sources:
+            raise ValueError(f"groups.{name}.care.busy.metric: no {ref.source.value} source is configured "
+                             f"(metrics.{ref.source.value})")
+        busy_settings = BusySettings(metric=ref, busy_above=busy.busy_above,
                                      idle_at_or_below=busy.idle_at_or_below, idle_ticks=busy.idle_ticks)
         steps.append(BusyProtection(busy_settings, api=api, metrics=metrics, shadow=shadow))
     rebalance = config.rebalance

@@ -101,6 +101,7 @@ class Maintenance:
         self._api = api
         self._store = store
         self._shadow = shadow
+        self._imagined: dict[str, MaintenanceRecord] = {}  # shadow mode's journal, in memory only
         self._last_poll: datetime | None = None
         self._seen: dict[str, list[tuple[str, str]]] = {}  # shadow: what the last poll found
 
@@ -110,8 +111,9 @@ class Maintenance:
         found = await self._poll(view, now)
         if found is not None:
             self._seen = found
-        records = self._store.active(view.group_id)
-        known = {r.event_id for r in self._store.records(view.group_id)}
+        everything = list(self._imagined.values()) if self._shadow else self._store.records(view.group_id)
+        records = [r for r in everything if r.active]
+        known = {r.event_id for r in everything}
         need = view.serving_need
         for iid, events in sorted(self._seen.items()):
             for event_id, code in events:
@@ -120,8 +122,7 @@ class Maintenance:
                 record = MaintenanceRecord(event_id=event_id, group_id=view.group_id, instance_id=iid,
                                            event_code=code, phase="waiting", need=max(0, need), detected_at=now,
                                            updated_at=now, reason=f"{code} scheduled")
-                if not self._shadow:
-                    self._store.save(record)
+                self._save(record)
                 records.append(record)
                 known.add(event_id)
                 actions.append(self._act("detect", record, "executed", f"{code} ({event_id})"))
@@ -185,7 +186,7 @@ class Maintenance:
             return record
         if self._shadow:
             actions.append(self._act("enter_standby", record, "shadow", f"{record.event_code}; then redeploy"))
-            return record.moved("standby", at=now)
+            return self._move(record, "standby", now)
         record = self._move(record, "entering", now)
         return await self._enter(view, record, now, actions, failures)
 
@@ -310,9 +311,14 @@ class Maintenance:
     def _move(self, record: MaintenanceRecord, phase: Phase, now: datetime, *, task_id: str | None = None,
               reason: str | None = None) -> MaintenanceRecord:
         moved = record.moved(phase, at=now, task_id=task_id, reason=reason)
-        if not self._shadow:
-            self._store.save(moved)
+        self._save(moved)
         return moved
+
+    def _save(self, record: MaintenanceRecord) -> None:
+        if self._shadow:
+            self._imagined[record.event_id] = record
+        else:
+            self._store.save(record)
 
     def _act(self, action: str, record: MaintenanceRecord, result: ActionResult, reason: str) -> CareAction:
         text = f"{record.instance_id} {record.event_code} ({record.event_id}): {reason}"

@@ -129,6 +129,9 @@ def test_shadow_mode_reports_the_maintenance_and_makes_no_write_call(tmp_path: P
         await h.tick(3)
         assert report.care is not None and report.care.floor == 4
         assert report.decision.target == 4  # the shadow decision shows the scale-out first
+        reported = [a.action for r in h.reports if r.care is not None for a in r.care.actions
+                    if a.result in ("executed", "shadow")]
+        assert reported == ["detect"]  # reported once, not at every tick
         assert all(a.startswith("Describe") for a, _ in h.calls), sorted({a for a, _ in h.calls})
         await h.stop()
 

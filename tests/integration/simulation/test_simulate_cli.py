@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +22,9 @@ TRACES = sorted((Path(__file__).resolve().parents[3].parent / "shared" / "traces
 SHORTEST = min(TRACES, key=lambda p: p.stat().st_size) if TRACES else None
 
 
-def _recompute(timeline: Path, doc: dict[str, object]) -> dict[str, int]:
-    capacity = float(doc["capacity_per_instance"])  # type: ignore[arg-type]
-    target = float(doc["target"])  # type: ignore[arg-type]
+def _recompute(timeline: Path, doc: dict[str, Any]) -> dict[str, int]:
+    capacity = float(doc["capacity_per_instance"])
+    target = float(doc["target"])
     cost = overload = oracle = minutes = 0
     with timeline.open(newline="") as handle:
         reader = csv.reader(handle)
@@ -43,7 +44,7 @@ def _recompute(timeline: Path, doc: dict[str, object]) -> dict[str, int]:
     return {"minutes": minutes, "cost": cost, "overload_minutes": overload, "oracle_cost": oracle}
 
 
-def _simulate(trace: Path, tmp_path: Path, *extra: str) -> tuple[Path, dict[str, object]]:
+def _simulate(trace: Path, tmp_path: Path, *extra: str) -> tuple[Path, dict[str, Any]]:
     timeline, summary = tmp_path / "timeline.csv", tmp_path / "summary.json"
     code = main(["simulate", "--trace", str(trace), "--timeline", str(timeline), "--json", str(summary),
                  "--no-progress", *extra])
@@ -51,7 +52,7 @@ def _simulate(trace: Path, tmp_path: Path, *extra: str) -> tuple[Path, dict[str,
     return timeline, json.loads(summary.read_text())
 
 
-def _check(timeline: Path, doc: dict[str, object]) -> None:
+def _check(timeline: Path, doc: dict[str, Any]) -> None:
     again = _recompute(timeline, doc)
     assert again == {k: doc[k] for k in again}
     assert doc["cost_vs_oracle"] == pytest.approx(again["cost"] / again["oracle_cost"], rel=1e-5)
@@ -63,12 +64,12 @@ def test_the_shortest_shared_trace_gives_a_timeline_that_recomputes_to_its_summa
     timeline, doc = _simulate(SHORTEST, tmp_path, "--baselines")
     _check(timeline, doc)
     assert doc["trace"] == SHORTEST.stem
-    assert doc["scaling_activities"] == doc["decision_outcomes"].get("executed", 0)  # type: ignore[union-attr]
+    assert doc["scaling_activities"] == doc["decision_outcomes"].get("executed", 0)
     assert doc["scaling_activities"] > 0
-    assert set(doc["baselines"]) == {"static", "hpa", "aws"}  # type: ignore[arg-type]
+    assert set(doc["baselines"]) == {"static", "hpa", "aws"}
     # Every activity was one ModifyScalingRule + ExecuteScalingRule on the managed rule.
     calls = doc["ess_calls"]
-    assert calls["ExecuteScalingRule"] >= doc["scaling_activities"]  # type: ignore[index]
+    assert calls["ExecuteScalingRule"] >= doc["scaling_activities"]
 
 
 @pytest.mark.slow
@@ -114,7 +115,9 @@ def test_bad_options_fail_with_a_message_naming_the_option(
     assert message in capsys.readouterr().err
 
 
-def test_a_trace_that_is_not_a_timestamp_value_csv_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_trace_that_is_not_a_timestamp_value_csv_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("timestamp,value\n60,1\n0,2\n")
     assert main(["simulate", "--trace", str(bad), "--no-progress"]) == 2

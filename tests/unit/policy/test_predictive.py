@@ -120,3 +120,26 @@ def test_settings_from_a_mapping_are_validated_with_the_path() -> None:
         PredictiveSettings.from_mapping({"target": 2})
     with pytest.raises(ValueError, match=r"predictive\.boot_minutes: must be an integer"):
         PredictiveSettings.from_mapping({"boot_minutes": 2.5})
+
+
+def test_several_evaluations_in_one_minute_count_once_in_the_scale_in_window() -> None:
+    policy = PredictivePolicy(PredictiveSettings(scale_in_window=2))
+    history = samples([0.6] * 30 + [0.1] * 20)
+    targets = []
+    for i in range(20):
+        seen = history[: 31 + i]
+        for tick in range(4):  # a controller ticking every 15 s
+            now = T0 + timedelta(minutes=31 + i, seconds=15 * tick)
+            target, _ = policy.evaluate(seen, now, serving=10, total=10, warming=0)
+        targets.append(target)
+    # The level decays, the 15-minute memory lets go after the 15th low minute, and the
+    # 2-minute window still holds the previous minute's proposal (6) for one minute.
+    assert targets[0] == 10
+    assert targets[13] == 6
+    assert targets[14] == 6
+    assert targets[15] == 2  # ceil(1 / 0.6)
+
+
+def test_a_sample_with_nothing_serving_asks_for_capacity_instead_of_reading_zero_load() -> None:
+    policy = PredictivePolicy()
+    assert policy.decide(0, 1.0, 0, 0, 1, 1) == 4  # at least 1 instance x 2 / 0.6

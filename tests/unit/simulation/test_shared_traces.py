@@ -1,11 +1,11 @@
 """The recommended policy on the shared traces, against the BENCHMARKS.md section-1 goal.
 
 The goal (at most half the better baseline's overload minutes at no more than the
-cheaper baseline's cost) is met on the Azure trace, in the plain model and with ESS
-semantics, and asserted here. It is NOT met yet on the six others (docs/benchmarks.md,
-"Decision quality", gives each gap); for those this test pins the figures reached, so
-that a change cannot make the recommended policy worse on either axis unnoticed. The
-goal itself is never loosened: a gap is reported as a gap.
+cheaper baseline's cost) is met on the Azure trace in both models and on the ASG trace
+in the plain model, and asserted here. It is NOT met on the other cases
+(docs/benchmarks.md, "Decision quality", gives each gap); for those this test pins the
+figures reached, so that a change cannot make the recommended policy worse on either
+axis unnoticed. The goal itself is never loosened: a gap is reported as a gap.
 """
 
 from __future__ import annotations
@@ -29,22 +29,22 @@ MODELS = {"plain": WorkloadSettings(), "ess": WorkloadSettings(ess_activity_bloc
 
 # (trace file prefix, model) -> (cost, overload minutes) of the recommended policy.
 RECORDED = {
-    ("alibaba2018", "plain"): (367379, 1),
-    ("alibaba2018", "ess"): (371825, 1),
-    ("azure_v2", "plain"): (2455721, 0),
-    ("azure_v2", "ess"): (2467462, 0),
-    ("nab_Twitter", "plain"): (2304736, 994),
-    ("nab_Twitter", "ess"): (2308074, 1002),
-    ("nab_cpu_utilization_asg", "plain"): (2513277, 160),
-    ("nab_cpu_utilization_asg", "ess"): (2569792, 155),
-    ("nab_ec2_cpu", "plain"): (150728, 703),
-    ("nab_ec2_cpu", "ess"): (151807, 730),
-    ("nab_elb", "plain"): (471742, 2754),
-    ("nab_elb", "ess"): (477917, 2755),
-    ("nasa_http", "plain"): (2378581, 3103),
-    ("nasa_http", "ess"): (2510411, 2798),
+    ("alibaba2018", "plain"): (367395, 1),
+    ("alibaba2018", "ess"): (371287, 1),
+    ("azure_v2", "plain"): (2454121, 0),
+    ("azure_v2", "ess"): (2466433, 0),
+    ("nab_Twitter", "plain"): (2300443, 1010),
+    ("nab_Twitter", "ess"): (2306020, 991),
+    ("nab_cpu_utilization_asg", "plain"): (2488854, 159),
+    ("nab_cpu_utilization_asg", "ess"): (2536609, 153),
+    ("nab_ec2_cpu", "plain"): (147044, 737),
+    ("nab_ec2_cpu", "ess"): (150359, 743),
+    ("nab_elb", "plain"): (471996, 2745),
+    ("nab_elb", "ess"): (478042, 2745),
+    ("nasa_http", "plain"): (2376428, 3091),
+    ("nasa_http", "ess"): (2509967, 2793),
 }
-MEETS_GOAL = {"azure_v2"}
+MEETS_GOAL = {("azure_v2", "plain"), ("azure_v2", "ess"), ("nab_cpu_utilization_asg", "plain")}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_the_recommended_policy_does_not_regress_on_any_shared_trace(traces: lis
 def test_the_goal_is_met_where_the_benchmark_says_it_is(traces: list[Trace], model_name: str) -> None:
     model = MODELS[model_name]
     for trace in traces:
-        if _prefix(trace) not in MEETS_GOAL:
+        if (_prefix(trace), model_name) not in MEETS_GOAL:
             continue
         hpa = simulate(trace.demand, HpaBaseline(), settings=model, start=trace.start)
         aws = simulate(trace.demand, AwsTargetTrackingBaseline(), settings=model, start=trace.start)
