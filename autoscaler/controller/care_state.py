@@ -25,13 +25,12 @@ schema version, through a separate connection (SQLite WAL allows it), so that
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+from autoscaler.controller._sqlite import SqliteFile
 
 __all__ = ["ACTIVE_PHASES", "CARE_SCHEMA_VERSION", "CareStateStore", "MaintenanceRecord", "Phase"]
 
@@ -120,7 +119,7 @@ def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class CareStateStore:
+class CareStateStore(SqliteFile):
     """SQLite tables of instance care; ``path=":memory:"`` for tests and shadow runs.
 
     Example::
@@ -131,35 +130,8 @@ class CareStateStore:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._path = str(path)
-        self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        if self._path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        with self._tx():
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            row = self._db.execute("SELECT version FROM care_schema_version").fetchone()
-            if row is None:
-                self._db.execute("INSERT INTO care_schema_version (version) VALUES (?)", (CARE_SCHEMA_VERSION,))
-            elif int(row[0]) > CARE_SCHEMA_VERSION:
-                raise CareStateError(f"{self._path}: care schema version {row[0]} is newer than this "
-                                     f"controller's ({CARE_SCHEMA_VERSION}); refusing to read it")
-
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def close(self) -> None:
-        self._db.close()
+        super().__init__(path, schema=_SCHEMA, version_table="care_schema_version", version=CARE_SCHEMA_VERSION,
+                         error=CareStateError, what="care")
 
     # -- maintenance -----------------------------------------------------------------
 

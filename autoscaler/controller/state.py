@@ -22,13 +22,12 @@ refused rather than misread.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from autoscaler.controller._sqlite import SqliteFile
 
 __all__ = ["SCHEMA_VERSION", "Intent", "StateStore", "StateStoreError"]
 
@@ -99,7 +98,7 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-class StateStore:
+class StateStore(SqliteFile):
     """SQLite-backed controller state. ``path=":memory:"`` for tests and shadow runs.
 
     Example::
@@ -110,38 +109,8 @@ class StateStore:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._path = str(path)
-        self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        with self._tx():
-            self._migrate()
-
-    def _migrate(self) -> None:
-        for statement in _SCHEMA.strip().split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-        row = self._db.execute("SELECT version FROM schema_version").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise StateStoreError(
-                f"{self._path}: state schema version {row[0]} is newer than this controller's "
-                f"({SCHEMA_VERSION}); refusing to read it"
-            )
-
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def close(self) -> None:
-        self._db.close()
+        super().__init__(path, schema=_SCHEMA, version_table="schema_version", version=SCHEMA_VERSION,
+                         error=StateStoreError, what="state")
 
     # -- intents ---------------------------------------------------------------------------
 
