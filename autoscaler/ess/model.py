@@ -27,10 +27,11 @@ returns them and the real service does too (``MultiAZPolicy``, ``ScalingPolicy``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
+
+from autoscaler.ess.wire import WireFormatError, parse_timestamp
 
 __all__ = [
     "DataDisk",
@@ -49,23 +50,9 @@ __all__ = [
 ]
 
 
-class WireFormatError(ValueError):
-    """A wire value that does not fit its documented type; the message names the field."""
-
-
-_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?Z$")
-
-
 def parse_time(text: str, *, field: str = "time") -> datetime:
     """Parse ``YYYY-MM-DDThh:mmZ`` or ``YYYY-MM-DDThh:mm:ssZ`` into an aware UTC datetime."""
-    match = _TIME.match(text.strip())
-    if match is None:
-        raise WireFormatError(f"{field}: {text!r} is not YYYY-MM-DDThh:mmZ or YYYY-MM-DDThh:mm:ssZ")
-    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError as exc:
-        raise WireFormatError(f"{field}: {text!r}: {exc}") from None
+    return parse_timestamp(text.strip(), field=field)
 
 
 def format_time(value: datetime) -> str:
