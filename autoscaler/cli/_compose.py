@@ -192,7 +192,7 @@ async def build_runtime(
                                    if overrides is not None and care_state is not None else None))
     all_sinks = list(sinks)
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
-                            actuator=live_actuator, interval=interval, sinks=all_sinks)
+                            interval=interval, sinks=all_sinks)
     return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry,
                    metrics=metrics, board=board, state=state, policy_sets=policy_sets, sources=sources,
                    alert_queue=alert_queue, workload=workload, emulator=emulator, care_state=care_state)

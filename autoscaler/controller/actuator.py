@@ -119,7 +119,7 @@ class EssActuator:
             window_start=window, created_at=decision.now,
         )
         stored = self._state.open_intent(intent)
-        if stored.status == "done":
+        if stored.status == "done" and stored.activity_id is not None:
             # Already carried out (a restart inside the same window): nothing to send.
             return Outcome(result=Result.EXECUTED, token=token, activity_id=stored.activity_id)
         return await self.carry_out(stored, now=decision.now)

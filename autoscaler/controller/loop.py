@@ -23,7 +23,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from autoscaler.clock import Clock
-from autoscaler.controller.actuator import EssActuator, Result
+from autoscaler.controller.actuator import Result
 from autoscaler.controller.state import StateStore
 from autoscaler.controller.tick import GroupTicker, TickReport
 from autoscaler.metrics import SampleStatus
@@ -54,7 +54,6 @@ class Controller:
         state: StateStore,
         metrics: AutoscalerMetrics,
         board: GroupBoard,
-        actuator: EssActuator | None,
         interval: timedelta,
         sinks: Sequence[ReportSink] = (),
     ) -> None:
@@ -63,7 +62,6 @@ class Controller:
         self._state = state
         self._metrics = metrics
         self._board = board
-        self._actuator = actuator
         self._interval = interval
         self._sinks = list(sinks)
         self.last_success: float | None = None
@@ -74,18 +72,20 @@ class Controller:
         self._sinks.append(sink)
 
     async def reconcile(self) -> None:
-        """Finish or abandon the intents a previous process left open."""
-        if self._actuator is None:
-            return
+        """Close the intents a previous process left open, without sending anything.
+
+        An open intent's outcome is unknown: its call may or may not have reached ESS.
+        It is not replayed here, because a replay would bypass the tick's gates (an
+        activity in progress, the cooldown after the last one). The next tick observes
+        the group as it is: if the call went through, the activity is there; if the
+        decision is still due in the same window, the tick sends it again with the same
+        ClientToken, so ESS answers with the original activity instead of a second one.
+        """
         now = self._clock.now()
         for intent in self._state.open_intents():
-            if now - intent.created_at > 2 * self._interval:
-                self._state.finish_intent(intent.token, at=now, error_code="Abandoned")
-                log.info("group %s: abandoned an old open intent (target %s)", intent.group_id, intent.target)
-                continue
-            outcome = await self._actuator.carry_out(intent, now=now)
-            log.info("group %s: finished an open intent after restart: %s %s",
-                     intent.group_id, outcome.result.value, outcome.activity_id or outcome.error or "")
+            self._state.finish_intent(intent.token, at=now, error_code="Unconfirmed")
+            log.info("group %s: an intent left open by the previous process (target %s) is left to the next tick",
+                     intent.group_id, intent.target)
 
     async def tick_once(self, ticker: GroupTicker) -> TickReport | None:
         """One tick of one group, with telemetry; errors are logged, never raised."""

@@ -106,6 +106,9 @@ class PredictiveSettings:
     scale_out_tolerance: float = 0.1
     scale_in_window: int = 1
     stale_after_minutes: int = 5
+    saturation_history_minutes: int = 0
+    noise_z: float = 0.0
+    noise_alpha: float = 1 / 60
     forecaster: ForecasterSettings = field(default_factory=ForecasterSettings)
 
     def __post_init__(self) -> None:
@@ -123,6 +126,8 @@ class PredictiveSettings:
             raise ValueError("scale_in_window: must be between 1 and 60 minutes")
         if self.stale_after_minutes < 1:
             raise ValueError("stale_after_minutes: must be >= 1")
+        if not 0 <= self.saturation_history_minutes <= 10080:
+            raise ValueError("saturation_history_minutes: must be between 0 and 10080")
         effect = min(self.boot_minutes + 1, self.horizon_minutes)
         fc = self.forecaster
         if fc.horizon != self.horizon_minutes or fc.scale_out_from != effect:
@@ -197,6 +202,9 @@ class PredictivePolicy:
         self._recent: deque[int] = deque(maxlen=self.settings.scale_in_window)
         self._recent_minute: int | None = None
         self._saturated = False
+        self._mean: float | None = None
+        self._deviation = 0.0
+        self._uncensored: deque[float] = deque(maxlen=max(1, self.settings.saturation_history_minutes))
 
     @property
     def forecast(self) -> Forecast:
@@ -210,22 +218,48 @@ class PredictivePolicy:
         # With nothing serving the sample says only that something waits: at least one instance.
         self._saturated = utilisation >= cfg.saturation_threshold or serving <= 0
         if self._saturated:
-            load = max(load, serving, 1) * cfg.saturation_factor
+            load = self._censored_estimate(max(load, serving, 1))
+        else:
+            if cfg.saturation_history_minutes:
+                self._uncensored.append(load)
+            if cfg.noise_z:
+                self._track_noise(load)
         self._forecaster.update(minute, load, censored=self._saturated)
+
+    def _censored_estimate(self, bound: float) -> float:
+        """The load behind a saturated sample known only to be at least ``bound``.
+
+        With a history, the mean of the recent uncensored loads above the bound (the
+        empirical distribution conditioned on the censoring); without one, or when no
+        recent load exceeded the bound, ``saturation_factor`` times the bound.
+        """
+        above = [x for x in self._uncensored if x > bound] if self.settings.saturation_history_minutes else []
+        if not above:
+            return bound * self.settings.saturation_factor
+        return sum(above) / len(above)
+
+    def _track_noise(self, load: float) -> None:
+        """Mean absolute change between successive distinct loads (held samples skipped)."""
+        last = self._mean
+        self._mean = load
+        if last is None or abs(load - last) <= 1e-9 * max(load, last):
+            return
+        self._deviation += self.settings.noise_alpha * (abs(load - last) - self._deviation)
 
     def recommend(self, total: int) -> int:
         """The wanted total for the current forecast, with the scale-in hold applied."""
         cfg = self.settings
         trigger, peak_out, peak, headroom = self._forecaster.sizing_loads()
         factor = max(1.0 / cfg.target, headroom)
-        due = math.ceil(trigger * factor - _EPS)
+        noise = cfg.noise_z * self._deviation
+        due = math.ceil(max(trigger * factor, trigger + noise) - _EPS)
         if due > total:
             # Size for the peak until the next scale-out could take effect.
-            wanted = math.ceil(peak_out * factor - _EPS)
+            wanted = math.ceil(max(peak_out * factor, peak_out + noise) - _EPS)
             if not self._saturated and wanted <= total * (1 + cfg.scale_out_tolerance):
                 wanted = total
         else:
-            wanted = min(total, math.ceil(peak * factor - _EPS))
+            wanted = min(total, math.ceil(max(peak * factor, peak + noise) - _EPS))
         # One proposal per minute in the hold window, however often the controller ticks.
         minute = self._forecaster.last_minute
         if self._recent and minute == self._recent_minute:

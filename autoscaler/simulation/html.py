@@ -93,15 +93,24 @@ def _axis(top: float, height: float, y_max: float, unit: str, result: ReplayResu
     return parts
 
 
+def _spread(items: list[DecisionRecord], room: int) -> list[DecisionRecord]:
+    """At most ``room`` of ``items``, evenly spaced."""
+    if room <= 0:
+        return []
+    if len(items) <= room:
+        return items
+    picks = np.linspace(0, len(items) - 1, room).round().astype(np.int64)
+    return [items[i] for i in dict.fromkeys(picks.tolist())]
+
+
 def _markers(decisions: tuple[DecisionRecord, ...], minutes: int, y_max: float, top: float, height: float,
              max_markers: int) -> tuple[list[str], int]:
     chosen = list(decisions)
     if len(chosen) > max_markers:
-        executed = [d for d in chosen if d.result == "executed"]
-        others = [d for d in chosen if d.result != "executed"]
-        room = max(0, max_markers - len(executed))
-        stride = max(1, -(-len(others) // room)) if room else len(others) + 1
-        chosen = sorted(executed[:max_markers] + others[::stride][:room], key=lambda d: d.minute)
+        # Thin evenly over time, executed decisions first: every stretch keeps its markers.
+        executed = _spread([d for d in chosen if d.result == "executed"], max_markers)
+        others = _spread([d for d in chosen if d.result != "executed"], max_markers - len(executed))
+        chosen = sorted(executed + others, key=lambda d: d.minute)
     parts = []
     for d in chosen:
         x = LEFT + PLOT * (d.minute + 0.5) / max(1, minutes)
@@ -110,7 +119,7 @@ def _markers(decisions: tuple[DecisionRecord, ...], minutes: int, y_max: float, 
         colour = COLOURS.get(d.result, "#000")
         when = datetime.fromtimestamp(d.timestamp, UTC).strftime("%Y-%m-%d %H:%M")
         title = html.escape(f"{when} UTC, minute {d.minute}: {d.result}: {d.reason}")
-        shape = "M{x:.1f},{y0:.1f}l-4,7h8z" if d.direction == "out" else "M{x:.1f},{y0:.1f}l-4,-7h8z"
+        shape = "M{x:.1f},{y0:.1f}l-3.5,6h7z" if d.direction == "out" else "M{x:.1f},{y0:.1f}l-3.5,-6h7z"
         path = shape.format(x=x, y0=y - (3 if d.direction == "out" else -3))
         parts.append(f'<path d="{path}" fill="{colour}" stroke="#fff" stroke-width="0.5"><title>{title}</title></path>')
     return parts, len(decisions) - len(chosen)
@@ -170,10 +179,14 @@ def _table(doc: dict[str, Any]) -> str:
         for name, f in rows
     )
     header = "".join(f"<th>{h}</th>" for h in head)
-    return f'<table id="summary"><tr>{header}</tr>{body}</table>'
+    note = ""
+    if any(not f.get("comparable", True) for f in (doc.get("baselines") or {}).values()):
+        note = ("<p class=\"meta\">The baselines use C = p99 / 40 (the BENCHMARKS model), not the replay's "
+                "--capacity-per-instance: their figures are not comparable.</p>")
+    return f'<table id="summary"><tr>{header}</tr>{body}</table>{note}'
 
 
-def render_report(result: ReplayResult, doc: dict[str, Any], *, columns: int = 1200, max_markers: int = 4000) -> str:
+def render_report(result: ReplayResult, doc: dict[str, Any], *, columns: int = 1200, max_markers: int = 1500) -> str:
     """The whole page as one string (``doc`` is :func:`autoscaler.simulation.report.summary`)."""
     capacity_svg, hidden = _capacity_chart(result, columns, max_markers)
     cfg = result.settings

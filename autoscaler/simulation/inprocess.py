@@ -70,13 +70,25 @@ class InProcessEss:
 
     ``activity_page``: how many of a group's newest activities a describe answers
     (None: all of them, as ``EssClient`` pages through).
+
+    ``exclusive``: this object is the service's only client (a replay owns its
+    emulator). The state then changes only through this object's calls and through
+    the events the service applies when it advances, so a group's and its instances'
+    models are reused until one of those happens (neither model depends on the time).
+    Never set it when anything else (the HTTP front, a test) also uses the service.
     """
 
-    def __init__(self, service: EssService, *, activity_page: int | None = DEFAULT_ACTIVITY_PAGE) -> None:
+    def __init__(
+        self, service: EssService, *, activity_page: int | None = DEFAULT_ACTIVITY_PAGE, exclusive: bool = False
+    ) -> None:
         if activity_page is not None and activity_page < 1:
             raise ValueError(f"activity_page: must be >= 1 or None (got {activity_page})")
         self.service = service
         self._activity_page = activity_page
+        self._exclusive = exclusive
+        self._generation = 0
+        self._groups: dict[str, tuple[int, ScalingGroup]] = {}
+        self._lists: dict[str, tuple[int, list[ScalingInstance]]] = {}
         self.calls: dict[str, int] = {}
         """How many times each action was called (for reports and tests)."""
         self._instances: dict[str, tuple[tuple[Any, ...], ScalingInstance]] = {}
@@ -91,7 +103,16 @@ class InProcessEss:
     def call(self, action: str, params: Mapping[str, object]) -> dict[str, Any]:
         """One action through the service's wire contract (raises the documented EssError)."""
         self._count(action)
-        return self.service.handle(action, _clean(params))
+        try:
+            return self.service.handle(action, _clean(params))
+        finally:
+            self._generation += 1
+
+    def _current(self) -> int:
+        """Advance the service to now; the generation changes whenever the state may have."""
+        if self.service.advance(self.service.clock.now()) or not self._exclusive:
+            self._generation += 1
+        return self._generation
 
     def _describe(self, cls: type[M], action: str, params: Mapping[str, object], outer: str, inner: str) -> list[M]:
         out: list[M] = []
@@ -113,10 +134,16 @@ class InProcessEss:
     ) -> list[ScalingGroup]:
         if len(scaling_group_ids) == 1 and not names:
             self._count("DescribeScalingGroups")
+            group_id, generation = scaling_group_ids[0], self._current()
+            cached = self._groups.get(group_id)
+            if cached is not None and cached[0] == generation:
+                return [cached[1]]
             try:
-                return [self.service.scaling_group(scaling_group_ids[0])]
+                group = self.service.scaling_group(group_id)
             except NotFoundError:
                 return []
+            self._groups[group_id] = (generation, group)
+            return [group]
         params = {"RegionId": self.service.settings.region, "ScalingGroupId": list(scaling_group_ids),
                   "ScalingGroupName": list(names)}
         return self._describe(ScalingGroup, "DescribeScalingGroups", params, "ScalingGroups", "ScalingGroup")
@@ -137,8 +164,16 @@ class InProcessEss:
 
     def _group_instances(self, group_id: str) -> list[ScalingInstance]:
         """``service.scaling_instances(group_id)``, reusing the models of unchanged records."""
+        generation = self._current()
+        listed = self._lists.get(group_id)
+        if listed is not None and listed[0] == generation:
+            return list(listed[1])
+        out = self._build_instances(group_id)
+        self._lists[group_id] = (generation, out)
+        return list(out)
+
+    def _build_instances(self, group_id: str) -> list[ScalingInstance]:
         service = self.service
-        service.advance(service.clock.now())
         cache = self._instances
         out: list[ScalingInstance] = []
         members = service.state.group_members(group_id)
@@ -166,6 +201,7 @@ class InProcessEss:
         if scaling_group_id is not None and not activity_ids and status_code is None \
                 and self._activity_page is not None:
             self._count("DescribeScalingActivities")
+            self._current()  # events due now run here, and are noticed
             return self.service.scaling_activities(scaling_group_id, limit=self._activity_page)
         params = {"RegionId": self.service.settings.region, "ScalingGroupId": scaling_group_id,
                   "ScalingActivityId": list(activity_ids), "StatusCode": status_code}

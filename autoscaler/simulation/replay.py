@@ -23,11 +23,14 @@ Each minute ``m >= 1``: the service is advanced to the start of minute ``m``, th
 tick sees the utilisation of minute ``m - 1`` and decides; what it started counts
 for minute ``m`` (launching instances cost, they serve three minutes later).
 
-A documented gap (docs/emulator-fidelity.md): ESS never removes an instance that is
-still launching. A scale-out activity is in progress until all its instances are
-InService and ExecuteScalingRule is rejected meanwhile, so "remove instances not yet
-serving first" cannot happen; the group's RemovalPolicies are ``NewestInstance``
-(then ``OldestScalingConfiguration``), which takes the newest serving instance first.
+One rule of the model ESS cannot express: "scale-in removes instances not yet
+serving first". ESS has no such RemovalPolicy and never removes an instance that is
+still launching: the scale-out activity is in progress until all its instances are
+InService and a scale-in is refused (``ScalingActivityInProgress``; the controller
+does not even try) until then. So a replayed scale-in always waits for the launch and
+then removes serving instances; the group's RemovalPolicies are ``NewestInstance``
+(then ``OldestScalingConfiguration``): the newest first, which are the ones the
+model's rule would take once they serve.
 """
 
 from __future__ import annotations
@@ -106,8 +109,8 @@ class ReplaySettings:
         if self.max_size > 1000:
             raise ValueError(f"max_size: at most 1000, the account's auto-created instances (got {self.max_size})")
         for name in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}: must be >= 0")
+            if not 0 <= getattr(self, name) <= 86_400:
+                raise ValueError(f"{name}: must be between 0 and 86400 seconds (ESS DefaultCooldown)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,7 +238,7 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
     service.advance(start)
     if settings.min_size != service.scaling_group(group_id).min_size:
         service.handle("ModifyScalingGroup", {"ScalingGroupId": group_id, "MinSize": str(settings.min_size)})
-    api = InProcessEss(service, activity_page=settings.activity_page)
+    api = InProcessEss(service, activity_page=settings.activity_page, exclusive=True)  # the replay owns it
     state = StateStore(":memory:")
     source = UtilisationSource()
     group_settings = GroupSettings(

@@ -7,7 +7,11 @@ anyone can recompute them from the CSV:
 - ``overload_minutes``: minutes with ``demand > serving * C``; ``overload_pct`` = 100 *
   overload minutes / minutes;
 - ``cost_vs_oracle``: cost / Σ ``max(1, ceil(demand / (C * target)))``;
-- ``scaling_activities``: decisions the emulator carried out (each started an activity).
+- ``scaling_activities``: decisions the emulator carried out (each started an activity);
+- ``decision_outcomes``: every decision that wanted a change, by outcome (executed,
+  suppressed by a gate, busy, no_change, failed);
+- ``ess_calls``: the calls made to the emulator (the controller's, plus the replay's
+  own re-read of the group after each executed activity).
 
 Baselines (``--baselines``) are H7's reactive policies of
 :mod:`autoscaler.simulation.workload` (static, HPA-style, AWS-style target tracking),

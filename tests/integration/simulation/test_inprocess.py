@@ -108,3 +108,38 @@ def test_reading_only_the_newest_activities_gives_the_same_replay() -> None:
     assert short.scaling_activities > 10
     assert short.total.tolist() == everything.total.tolist()
     assert short.decisions == everything.decisions
+
+
+def test_an_exclusive_client_never_answers_from_a_stale_cache() -> None:
+    async def scenario() -> None:
+        clock = VirtualClock(T0)
+        service = EssService(clock, settings=EmulatorSettings(launch_seconds=90, removal_seconds=0))
+        gid = _group(service, clock)
+        api = InProcessEss(service, exclusive=True)
+
+        async def check() -> None:
+            # The exclusive client reads first (it advances the service to now); the service's own
+            # typed reads at the same instant are the truth.
+            groups = await api.describe_scaling_groups(scaling_group_ids=[gid])
+            instances = await api.describe_scaling_instances(scaling_group_id=gid)
+            activities = await api.describe_scaling_activities(scaling_group_id=gid)
+            assert groups == [service.scaling_group(gid)]
+            assert instances == service.scaling_instances(gid)
+            assert activities == service.scaling_activities(gid, limit=50)
+
+        rule = await api.create_scaling_rule(gid, adjustment_type="TotalCapacity", adjustment_value=6,
+                                             name="rule-two")
+        await check()
+        await api.execute_scaling_rule(rule.scaling_rule_ari, client_token="x-1")
+        for _ in range(5):  # through the launch: Pending, then InService at 90 s
+            await check()
+            clock.advance(30)
+        await check()
+        await api.modify_scaling_rule(rule.scaling_rule_id, AdjustmentType="TotalCapacity", AdjustmentValue=3)
+        await api.execute_scaling_rule(rule.scaling_rule_ari, client_token="x-2")
+        await check()
+        clock.advance(1)
+        await check()
+        assert (await api.describe_scaling_groups(scaling_group_ids=[gid]))[0].total_capacity == 3
+
+    asyncio.run(scenario())

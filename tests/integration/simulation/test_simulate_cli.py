@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from autoscaler.cli import main
+from autoscaler.simulation.workload import load_trace
 
 TRACES = sorted((Path(__file__).resolve().parents[3].parent / "shared" / "traces").glob("*.csv"))
-SHORTEST = min(TRACES, key=lambda p: p.stat().st_size) if TRACES else None
+SHORTEST = min(TRACES, key=lambda p: load_trace(p).demand.size) if TRACES else None  # in minutes
 
 
 def _recompute(timeline: Path, doc: dict[str, Any]) -> dict[str, int]:
