@@ -32,7 +32,7 @@ class EssApi(Protocol):
 
     async def describe_scaling_activities(
         self, *, scaling_group_id: str | None = None, activity_ids: Sequence[str] = (),
-        status_code: str | None = None,
+        status_code: str | None = None, limit: int | None = None,
     ) -> list[ScalingActivity]: ...
 
     async def describe_scaling_rules(

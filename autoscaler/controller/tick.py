@@ -150,7 +150,8 @@ class GroupTicker:
         groups, instances, activities = await asyncio.gather(
             self._api.describe_scaling_groups(scaling_group_ids=[gid]),
             self._api.describe_scaling_instances(scaling_group_id=gid),
-            self._api.describe_scaling_activities(scaling_group_id=gid),
+            # Newest first: one page holds the activity in progress and the last one ended.
+            self._api.describe_scaling_activities(scaling_group_id=gid, limit=50),
         )
         if not groups:
             raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")

@@ -193,8 +193,10 @@ class EssClient:
             text = text.replace(secret, "<redacted>")
         return text
 
-    async def _pages(self, action: str, params: Mapping[str, object], outer: str, inner: str) -> AsyncIterator[Any]:
-        """Every item of a paginated Describe* action, fetching 50 per page."""
+    async def _pages(
+        self, action: str, params: Mapping[str, object], outer: str, inner: str, limit: int | None = None
+    ) -> AsyncIterator[Any]:
+        """Every item (or the first ``limit``) of a paginated Describe* action, fetching 50 per page."""
         page = 1
         seen = 0
         while True:
@@ -204,15 +206,16 @@ class EssClient:
                 yield item
             seen += len(items)
             total = int(body.get("TotalCount", seen) or 0)
-            if not items or seen >= total:
+            if not items or seen >= total or (limit is not None and seen >= limit):
                 return
             page += 1
 
     async def _describe(
-        self, cls: type[M], action: str, params: Mapping[str, object], outer: str, inner: str
+        self, cls: type[M], action: str, params: Mapping[str, object], outer: str, inner: str,
+        limit: int | None = None,
     ) -> list[M]:
         out: list[M] = []
-        async for item in self._pages(action, params, outer, inner):
+        async for item in self._pages(action, params, outer, inner, limit):
             try:
                 out.append(cls.from_wire(item, path=f"{outer}.{inner}"))
             except model.WireFormatError as exc:
@@ -304,12 +307,14 @@ class EssClient:
     # -- activities and instances ------------------------------------------------------
 
     async def describe_scaling_activities(
-        self, *, scaling_group_id: str | None = None, activity_ids: Sequence[str] = (), status_code: str | None = None
+        self, *, scaling_group_id: str | None = None, activity_ids: Sequence[str] = (), status_code: str | None = None,
+        limit: int | None = None,
     ) -> list[model.ScalingActivity]:
+        """Newest first; ``limit`` stops after that many (a tick needs only the recent ones)."""
         params = {"RegionId": self.region, "ScalingGroupId": scaling_group_id,
                   "ScalingActivityId": list(activity_ids), "StatusCode": status_code}
         return await self._describe(model.ScalingActivity, "DescribeScalingActivities", params,
-                                    "ScalingActivities", "ScalingActivity")
+                                    "ScalingActivities", "ScalingActivity", limit)
 
     async def describe_scaling_instances(
         self, *, scaling_group_id: str | None = None, instance_ids: Sequence[str] = (),

@@ -129,6 +129,14 @@ class InProcessEss:
 
     # -- the EssApi protocol -------------------------------------------------------------
 
+    def peek(self, group_id: str) -> tuple[ScalingGroup, list[ScalingInstance]]:
+        """The group and its instances now, not counted in :attr:`calls` (a replay's own bookkeeping)."""
+        generation = self._current()
+        cached = self._groups.get(group_id)
+        if cached is None or cached[0] != generation:
+            cached = self._groups[group_id] = (generation, self.service.scaling_group(group_id))
+        return cached[1], self._group_instances(group_id)
+
     async def describe_scaling_groups(
         self, *, scaling_group_ids: Sequence[str] = (), names: Sequence[str] = ()
     ) -> list[ScalingGroup]:
@@ -196,17 +204,19 @@ class InProcessEss:
 
     async def describe_scaling_activities(
         self, *, scaling_group_id: str | None = None, activity_ids: Sequence[str] = (),
-        status_code: str | None = None,
+        status_code: str | None = None, limit: int | None = None,
     ) -> list[ScalingActivity]:
         if scaling_group_id is not None and not activity_ids and status_code is None \
                 and self._activity_page is not None:
             self._count("DescribeScalingActivities")
             self._current()  # events due now run here, and are noticed
-            return self.service.scaling_activities(scaling_group_id, limit=self._activity_page)
+            page = self._activity_page if limit is None else min(limit, self._activity_page)
+            return self.service.scaling_activities(scaling_group_id, limit=page)
         params = {"RegionId": self.service.settings.region, "ScalingGroupId": scaling_group_id,
                   "ScalingActivityId": list(activity_ids), "StatusCode": status_code}
-        return self._describe(ScalingActivity, "DescribeScalingActivities", params, "ScalingActivities",
-                              "ScalingActivity")
+        found = self._describe(ScalingActivity, "DescribeScalingActivities", params, "ScalingActivities",
+                               "ScalingActivity")
+        return found if limit is None else found[:limit]
 
     async def describe_scaling_rules(
         self, *, scaling_group_id: str | None = None, rule_ids: Sequence[str] = (), names: Sequence[str] = (),
