@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from autoscaler.policy.model import GroupSnapshot, LimitKind, MetricRef
 
-__all__ = ["MetricKind", "Statistic", "read_metric"]
+__all__ = ["MetricKind", "Statistic", "measured_count", "read_metric"]
 
 
 class Statistic(StrEnum):
@@ -66,6 +66,20 @@ def read_metric(
     if not math.isfinite(value):
         return math.nan, LimitKind.INVALID_METRIC
     return value, None
+
+
+def measured_count(snapshot: GroupSnapshot, ref: MetricRef) -> int | None:
+    """How many serving instances a per-instance sample of ``ref`` measured (None for a scalar).
+
+    A utilisation is only meaningful together with the number of instances it was
+    measured on: an instance that became serving after the sample was taken carries
+    no load in it yet, so multiplying by the serving count of *now* would overstate
+    the load right after a scale-out.
+    """
+    sample = snapshot.metrics.get(ref)
+    if sample is None or not sample.per_instance:
+        return None
+    return sum(1 for k in sample.per_instance if k not in snapshot.not_serving)
 
 
 def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: frozenset[str]) -> float | None:

@@ -26,7 +26,7 @@ from datetime import timedelta
 from fractions import Fraction
 
 from autoscaler.ess.capacity import round_half_away_from_zero
-from autoscaler.policy._metrics import MetricKind, Statistic, read_metric
+from autoscaler.policy._metrics import MetricKind, Statistic, measured_count, read_metric
 from autoscaler.policy.model import (
     GroupSnapshot,
     Limit,
@@ -110,7 +110,7 @@ class TargetTrackingPolicy:
         serving, active = cap.serving, cap.serving + cap.warming
         values: list[MetricValue] = []
         limits: list[Limit] = []
-        best: tuple[int, TrackedMetric, float, bool] | None = None
+        best: tuple[int, TrackedMetric, float, bool, int] | None = None
         missing = 0
         for metric in self.metrics:
             value, problem = read_metric(snapshot, metric.ref, Statistic.AVERAGE, self.metric_max_age)
@@ -121,22 +121,24 @@ class TargetTrackingPolicy:
                 missing += 1
                 limits.append(Limit(problem, f"{metric.ref.label}: no scale-in on this metric"))
                 continue
-            raw = serving * value / metric.target if metric.utilization else value / metric.target
+            measured = measured_count(snapshot, metric.ref) if metric.utilization else None
+            basis = serving if measured is None else measured
+            raw = basis * value / metric.target if metric.utilization else value / metric.target
             ratio = raw / active if active else (math.inf if raw > 0 else 1.0)
             in_band = abs(ratio - 1.0) <= self.tolerance + _EPSILON
             if in_band:
                 limits.append(Limit(LimitKind.TOLERANCE, f"{metric.ref.label}: ratio {ratio:.3f} in the band"))
             wanted = active if in_band else ceil_tolerant(raw)
             if best is None or wanted > best[0]:
-                best = (wanted, metric, value, in_band)
+                best = (wanted, metric, value, in_band, basis)
         if best is None:
             return self._hold(snapshot, memory, values, limits)
-        wanted, metric, value, in_band = best
+        wanted, metric, value, in_band, basis = best
         desired = wanted + cap.idle
         if missing and desired < cap.total:
             desired = cap.total
         if metric.utilization:
-            formula = f"ceil({serving} * {value:g} / {metric.target_text})"
+            formula = f"ceil({basis} * {value:g} / {metric.target_text})"
         else:
             formula = f"ceil({value:g} / {metric.target_text})"
         formula += f" within ±{self.tolerance:g}: keep {wanted}" if in_band else f" = {wanted}"

@@ -58,10 +58,10 @@ def test_scale_out_clamping_activity_in_progress_cooldown_and_rounding_match_the
         # the scale-out activity runs until its instances are InService at minute 9.
         (7, "in", 3, "suppressed"),
         (8, "in", 3, "suppressed"),
-        # tick 9: the 3 new instances serve (8 serving) and the sample is still 30 %:
-        # 8 * 30.000000000000004 / 60 = 4.000000000000001, ceil forgives the float noise -> 4, not 5;
+        # tick 9: the 3 new instances serve now (8 serving), but the sample of minute 8 (30 %) was
+        # measured on the 5 that served then: the load is 5 * 30 / 60 = 2.5 -> 3, not 8 * 30 / 60 = 4;
         # the scale-out ended at minute 9: no scale-in before 9 + 300 s = minute 14.
-        (9, "in", 4, "suppressed"),
+        (9, "in", 3, "suppressed"),
         # ticks 10-13: u = 1.5 / 8 = 18.75 %: ceil(8 * 18.75 / 60) = ceil(2.5) = 3, still cooling down.
         (10, "in", 3, "suppressed"),
         (11, "in", 3, "suppressed"),

@@ -191,3 +191,14 @@ def test_the_memory_forgets_recommendations_older_than_the_window() -> None:
 def test_a_target_must_be_positive() -> None:
     with pytest.raises(ValueError, match="must be > 0"):
         TrackedMetric(ref=CPU, kind=MetricKind.UTILIZATION, target=0.0)
+
+
+def test_a_per_instance_utilisation_counts_only_the_instances_that_measured_it() -> None:
+    # 8 instances serve now, but the sample has values for 5 of them (3 just finished warming up):
+    # the load is 5 * 30 / 60 = 2.5 instances -> 3, not 8 * 30 / 60 = 4.
+    sample = {f"i-{n}": 30.0 for n in range(5)}
+    proposal = cpu_policy().evaluate(snap(total=8, metrics={CPU: sample}), EMPTY_MEMORY)
+    assert "ceil(5 * 30 / 60)" in proposal.formula
+    # a scalar sample cannot tell: the serving count is the basis
+    scalar = cpu_policy().evaluate(snap(total=8, metrics={CPU: 30.0}), EMPTY_MEMORY)
+    assert "ceil(8 * 30 / 60)" in scalar.formula
