@@ -206,7 +206,9 @@ class GroupTicker:
         else:
             outcome = await self._actuator.apply(gid, decision, window=window_start(now, self.settings.interval))
         acted = outcome.result in (Result.EXECUTED, Result.SHADOW, Result.NO_CHANGE)
-        self._memory = decision.memory if acted else decision.memory_unexecuted
-        self._state.save_memory(gid, encode_memory(self._memory), now)
+        memory = decision.memory if acted else decision.memory_unexecuted
+        if memory != self._memory:  # a write (fsync) only when the memory changed
+            self._state.save_memory(gid, encode_memory(memory), now)
+        self._memory = memory
         return TickReport(group_id=gid, now=now, view=view, samples=samples, decision=decision,
                           outcome=outcome, gate=gate, care=care)
