@@ -7,6 +7,8 @@ build the same runtime as ``autoscaler run`` with a virtual or fast clock.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 from prometheus_client import CollectorRegistry
 
-from autoscaler.alerting import AlertActuator, AlertQueue
+from autoscaler.alerting import AlertActuator, AlertQueue, NotificationQueue, WebhookNotifier
 from autoscaler.cli._embedded import ensure_demo_group, start_embedded
 from autoscaler.clock import Clock
 from autoscaler.controller.actuator import Actuator, EssActuator, ShadowActuator
@@ -26,6 +28,7 @@ from autoscaler.controller.care import build_care
 from autoscaler.controller.care_state import CareStateStore
 from autoscaler.controller.config import ControllerConfig
 from autoscaler.controller.loop import Controller
+from autoscaler.controller.notifications import NotificationSink
 from autoscaler.controller.snapshot import GroupView
 from autoscaler.controller.state import StateStore
 from autoscaler.controller.tick import GroupSettings, GroupTicker, MetricRouter
@@ -63,11 +66,28 @@ class Runtime:
     policy_sets: list[PolicySet]
     sources: dict[str, MetricSource] = field(default_factory=dict)
     alert_queue: AlertQueue | None = None
+    notifications: NotificationQueue | None = None
     workload: SyntheticWorkload | None = None
     emulator: Any = None
     care_state: CareStateStore | None = None
 
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+    notifier: WebhookNotifier | None = None
+
+    def start_background(self) -> None:
+        """Start what runs beside the loop: the delivery of outbound notifications."""
+        if self.notifications is not None:
+            self.background.append(asyncio.get_running_loop().create_task(self.notifications.run()))
+
     async def aclose(self) -> None:
+        if self.notifications is not None and self.background:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.notifications.flush(), 10)  # deliver what is queued
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        if self.notifier is not None:
+            await self.notifier.aclose()
         for source in self.sources.values():
             close = getattr(source, "aclose", None)
             if close is not None:
@@ -191,11 +211,25 @@ async def build_runtime(
                                                    store=care_state, shadow=shadow, sources=sources.keys())
                                    if overrides is not None and care_state is not None else None))
     all_sinks = list(sinks)
+    notifications, notifier = _notifications(config, metrics)
+    if notifications is not None:
+        all_sinks.append(NotificationSink(notifications, region_id=config.ess.region))
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
                             interval=interval, sinks=all_sinks)
     return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry,
                    metrics=metrics, board=board, state=state, policy_sets=policy_sets, sources=sources,
-                   alert_queue=alert_queue, workload=workload, emulator=emulator, care_state=care_state)
+                   alert_queue=alert_queue, notifications=notifications, notifier=notifier, workload=workload,
+                   emulator=emulator, care_state=care_state)
+
+
+def _notifications(
+    config: ControllerConfig, metrics: AutoscalerMetrics
+) -> tuple[NotificationQueue | None, WebhookNotifier | None]:
+    """The background queue of outbound webhook notifications, when targets are configured."""
+    if config.alerting is None or not config.alerting.notifications.targets:
+        return None, None
+    notifier = WebhookNotifier(settings=config.alerting.notifications, metrics=metrics)
+    return NotificationQueue(notifier), notifier
 
 
 def _alerting(

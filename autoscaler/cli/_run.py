@@ -92,6 +92,7 @@ async def _main(args: argparse.Namespace, config: Any) -> int:
     mode = "shadow" if args.dry_run or config.mode == "shadow" else "live"
     log.info("autoscaler %s mode: %d group(s), every %gs", mode, len(rt.controller.tickers), config.interval_seconds)
     server = await _serve(rt, args.listen or config.listen)
+    rt.start_background()
     try:
         if live is not None:
             await _with_live_view(rt, live, stop)

@@ -43,6 +43,7 @@ class GroupView:
     activity_in_progress: bool
     last_activity_end: datetime | None
     pending: int
+    activities: tuple[ScalingActivity, ...] = ()
 
 
 def observe(
@@ -101,6 +102,7 @@ def observe(
         activity_in_progress=in_progress,
         last_activity_end=max(ends) if ends else None,
         pending=pending,
+        activities=tuple(activities),
     )
 
 
