@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import socket
@@ -133,8 +134,11 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def tick_counts(listen_port: int) -> tuple[float, float]:
-    """(ticks, seconds spent in ticks) from the controller's /metrics."""
-    text = httpx.get(f"http://127.0.0.1:{listen_port}/metrics", timeout=10).text
+    """(ticks, seconds spent in ticks) from the controller's /metrics; NaN if it does not answer."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{listen_port}/metrics", timeout=60).text
+    except httpx.HTTPError:
+        return math.nan, math.nan
     count = total = 0.0
     for line in text.splitlines():
         if line.startswith("autoscaler_tick_duration_seconds_count"):
@@ -152,6 +156,7 @@ class Run:
     rss_mb: float
     ticks: float
     tick_seconds: float
+    server_cpu: float
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -164,11 +169,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def run_controller(config: Path, log_path: Path, *, listen_port: int, seconds: float) -> Run:
+def run_controller(config: Path, log_path: Path, *, listen_port: int, seconds: float, server: int,
+                   profile: Path | None) -> Run:
     env = dict(os.environ, BENCH_AK=KEY.access_key_id, BENCH_SK=KEY.access_key_secret)
+    python = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile is not None else [])
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "autoscaler", "run", "--config", str(config), "--no-live-view"],
+            [*python, "-m", "autoscaler", "run", "--config", str(config), "--no-live-view"],
             stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT, env=env,
         )
     try:
@@ -176,14 +183,16 @@ def run_controller(config: Path, log_path: Path, *, listen_port: int, seconds: f
                  "the controller did not start", 300)
         if proc.poll() is not None:
             raise RuntimeError(f"the controller exited: {log_path.read_text()[-2000:]}")
-        started, cpu0 = time.time(), cpu_seconds(proc.pid)
+        started, cpu0, server0 = time.time(), cpu_seconds(proc.pid), cpu_seconds(server)
         time.sleep(seconds)
         wall, cpu = time.time() - started, cpu_seconds(proc.pid) - cpu0
+        server_cpu = cpu_seconds(server) - server0
         rss = peak_rss_mb(proc.pid)
         ticks, tick_seconds = tick_counts(listen_port)
     finally:
         _stop(proc)
-    return Run(started=started, wall=wall, cpu=cpu, rss_mb=rss, ticks=ticks, tick_seconds=tick_seconds)
+    return Run(started=started, wall=wall, cpu=cpu, rss_mb=rss, ticks=ticks, tick_seconds=tick_seconds,
+               server_cpu=server_cpu)
 
 
 def token_of(decision: Decision) -> str:
@@ -192,9 +201,11 @@ def token_of(decision: Decision) -> str:
                         window_start(decision.now, timedelta(seconds=INTERVAL)))
 
 
-def bench_case(groups: int, seconds: float) -> dict[str, Any]:
+def bench_case(groups: int, seconds: float, *, profile: Path | None = None,
+               keep: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="controller-scale-") as tmp:
-        work = Path(tmp)
+        work = Path(tmp) if keep is None else keep / f"n{groups}"
+        work.mkdir(parents=True, exist_ok=True)
         ess_port, listen_port = free_port(), free_port()
         ids_path, record = work / "groups.json", work / "executes.txt"
         server = subprocess.Popen(
@@ -211,24 +222,26 @@ def bench_case(groups: int, seconds: float) -> dict[str, Any]:
             ids: dict[str, str] = json.loads(ids_path.read_text())
             config = write_inputs(work, ids, ess_port=ess_port, listen_port=listen_port)
             log_path = work / "controller.log"
-            run = run_controller(config, log_path, listen_port=listen_port, seconds=seconds)
+            run = run_controller(config, log_path, listen_port=listen_port, seconds=seconds, server=server.pid,
+                                 profile=profile)
         finally:
             _stop(server)
         parsed = parse_log(log_path)
         arrivals = read_records(record)
     order = {gid: index for index, (_, gid) in enumerate(sorted(ids.items()))}
     report = latency_report(parsed.executed, arrivals, token_of=token_of,
-                            offset=lambda gid: 0.0 * order[gid] / groups,
+                            offset=lambda gid: INTERVAL * order[gid] / groups,
                             interval=INTERVAL, warmup_until=run.started + INTERVAL)
     expected_ticks = groups * run.wall / INTERVAL
     return {
         "bench": "controller_scale", "groups": groups, "interval_seconds": INTERVAL,
         "seconds": round(run.wall, 1), **report,
         "cpu_share": round(run.cpu / run.wall, 3),
-        "peak_rss_mb": round(run.rss_mb, 1),
-        "ticks": int(run.ticks), "ticks_expected_about": round(expected_ticks),
-        "mean_tick_seconds": round(run.tick_seconds / run.ticks, 4) if run.ticks else None,
+        "peak_rss_mb": round(run.rss_mb, 1), "emulator_cpu_share": round(run.server_cpu / run.wall, 3),
+        "ticks": None if math.isnan(run.ticks) else int(run.ticks), "ticks_expected_about": round(expected_ticks),
+        "mean_tick_seconds": round(run.tick_seconds / run.ticks, 4) if run.ticks and not math.isnan(run.ticks) else None,
         "failed_ticks": parsed.failed_ticks, "warnings": parsed.warnings,
+        "warning_samples": parsed.warning_samples,
         "max_size": MAX_SIZE,
         "goal": {"p99_seconds": GOAL_P99_SECONDS, "peak_rss_mb": GOAL_RSS_MB, "cpu_share": 1.0},
         "meets_goal": (report["to_call_p99"] is not None and report["to_call_p99"] < GOAL_P99_SECONDS
@@ -241,13 +254,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", default="100,1000", help="comma-separated N (default 100,1000)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="controller run time per case (default 120 for N < 1000, else 240)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="run the controller under cProfile and write its stats to FILE (diagnosis)")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="keep the generated files and logs in DIR/n<N> (diagnosis)")
     args = parser.parse_args(argv)
     for text in args.groups.split(","):
         n = int(text)
         if not 1 <= n <= 1000:
             parser.error("--groups: each N must be 1..1000 (policyFiles holds at most 1,000 files)")
         seconds = args.seconds if args.seconds is not None else (120.0 if n < 1000 else 240.0)
-        print(json.dumps(bench_case(n, seconds)), flush=True)
+        print(json.dumps(bench_case(n, seconds, profile=args.profile, keep=args.keep)), flush=True)
     return 0
 
 

@@ -45,7 +45,7 @@ from autoscaler.simulation.workload import (
 )
 
 DEFAULT_TRACES = Path(__file__).resolve().parents[2] / "shared" / "traces"
-DEFAULT_POINT = {"scale_out_tolerance": 0.1, "jump_tolerance": 0.1, "memory_minutes": 15, "saturation_factor": 2.0}
+DEFAULT_POINT = {"noise_headroom": 3.75, "noise_band": 3.0, "memory_minutes": 15}
 """The recommended defaults (PredictiveSettings / ForecasterSettings), as a grid point."""
 MODELS = {"plain": WorkloadSettings(), "ess": WorkloadSettings(ess_activity_blocks=True)}
 
@@ -142,10 +142,9 @@ def markdown_table(trace: Trace, model_name: str, rows: list[dict[str, object]],
 
 
 GRID: dict[str, tuple[float, ...]] = {
-    "scale_out_tolerance": (0.1, 0.2),
-    "jump_tolerance": (0.1, 0.2),
+    "noise_headroom": (3.25, 3.75, 4.25),
+    "noise_band": (2.0, 3.0, 4.0),
     "memory_minutes": (10, 15, 20),
-    "saturation_factor": (1.5, 2.0),
 }
 """The leave-one-out grid: the few principled knobs of the predictive policy."""
 
@@ -155,12 +154,10 @@ def grid_policy(params: dict[str, float], model: WorkloadSettings) -> Predictive
         PredictiveSettings(
             target=model.target,
             boot_minutes=model.boot_minutes,
-            serialised_scale_out=model.ess_activity_blocks,
-            saturation_factor=float(params["saturation_factor"]),
-            scale_out_tolerance=float(params["scale_out_tolerance"]),
-            forecaster=ForecasterSettings(
-                jump_tolerance=float(params["jump_tolerance"]), memory_minutes=int(params["memory_minutes"])
-            ),
+            serialised_scale_out=False,
+            noise_headroom=float(params["noise_headroom"]),
+            noise_band=float(params["noise_band"]),
+            forecaster=ForecasterSettings(memory_minutes=int(params["memory_minutes"])),
         )
     )
 

@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 from prometheus_client import CollectorRegistry
 
-from autoscaler.alerting import AlertActuator, AlertQueue, NotificationQueue, WebhookNotifier
+from autoscaler.alerting import (
+    ActuationError,
+    Adjustment,
+    AlertActuator,
+    AlertQueue,
+    NotificationQueue,
+    WebhookNotifier,
+)
 from autoscaler.cli._embedded import ensure_demo_group, start_embedded
 from autoscaler.clock import Clock
 from autoscaler.controller.actuator import Actuator, EssActuator, ShadowActuator
@@ -45,6 +52,7 @@ from autoscaler.metrics import (
 from autoscaler.observability.metrics import AutoscalerMetrics, GroupBoard
 from autoscaler.policy.build import PolicySet
 from autoscaler.policy.loader import load_policy_file
+from autoscaler.policy.spec import StepScalingSpec
 
 __all__ = ["Runtime", "build_runtime", "load_policies"]
 
@@ -187,8 +195,7 @@ async def build_runtime(
     live_actuator = None if shadow else EssActuator(client, state)
     actuator: Actuator = ShadowActuator() if live_actuator is None else live_actuator
     interval = timedelta(seconds=config.interval_seconds)
-    alert_queue, alert_gate = _alerting(config, client, clock, shadow, [p.group_name or p.group_id or ""
-                                                                        for p in policy_sets])
+    alert_queue, alert_gate = _alerting(config, client, clock, shadow, policy_sets)
     # Instance care (docs/instance-care.md) keeps its journal in the same state file.
     care_state = CareStateStore(state_path) if any(o.care for o in config.groups.values()) else None
     tickers = []
@@ -233,15 +240,31 @@ def _notifications(
 
 
 def _alerting(
-    config: ControllerConfig, client: EssClient, clock: Clock, shadow: bool, groups: list[str]
+    config: ControllerConfig, client: EssClient, clock: Clock, shadow: bool, policy_sets: list[PolicySet]
 ) -> tuple[AlertQueue | None, AlertGate | None]:
     """The alert queue (fed by the /alerts receiver) and the per-tick gate that drains it."""
     settings = config.alerting
     if settings is None or settings.receiver is None:
         return None, None
     settings.receiver.check_listen_host(config.listen.rpartition(":")[0])
-    queue = AlertQueue(clock=clock, known_groups=groups)
-    return queue, AlertGate(queue, AlertActuator(client=client), shadow=shadow)
+    by_group = {p.group_name or p.group_id or "": p for p in policy_sets}
+    queue = AlertQueue(clock=clock, known_groups=list(by_group))
+    actuator = AlertActuator(client=client, resolve_step=lambda g, name, step: _step(by_group, g, name, step))
+    return queue, AlertGate(queue, actuator, shadow=shadow)
+
+
+def _step(by_group: Mapping[str, PolicySet], group: str, policy: str, index: int) -> Adjustment:
+    """What step ``index`` of the step policy ``policy`` of ``group`` does (alert step mappings)."""
+    policy_set = by_group.get(group)
+    specs = [] if policy_set is None else [p for p in policy_set.spec.policies
+                                          if isinstance(p, StepScalingSpec) and p.name == policy]
+    if not specs:
+        raise ActuationError(f"group {group}: no step policy named {policy!r}")
+    steps = specs[0].step_adjustments
+    if not 0 <= index < len(steps):
+        raise ActuationError(f"group {group}: step policy {policy!r} has no step {index} ({len(steps)} steps)")
+    return Adjustment(adjustment_type=specs[0].adjustment_type, adjustment_value=steps[index].adjustment_value,
+                      min_adjustment_magnitude=specs[0].min_adjustment_magnitude)
 
 
 def _serving_hook(workload: SyntheticWorkload) -> Callable[[GroupView], None]:

@@ -8,7 +8,9 @@ next tick decides afresh). Cooldowns need no reconciliation of their own: the
 ground truth is the group's activity history, read at every tick.
 
 Each group has one job (``max_instances=1``, ``coalesce=True``): a slow tick delays
-that group's next one instead of stacking up. SIGTERM sets the stop event; the loop
+that group's next one instead of stacking up. The first ticks of the groups are spread
+evenly over one interval (group i of N at ``start + i * interval / N``), so that a
+thousand groups cost a steady trickle of calls rather than one burst per interval. SIGTERM sets the stop event; the loop
 stops the scheduler, waits for the ticks in flight (so a call in flight finishes
 and its outcome is journaled), and returns.
 """
@@ -161,10 +163,14 @@ class Controller:
         await self.reconcile()
         scheduler = AsyncIOScheduler(timezone="UTC")
         seconds = self._interval.total_seconds()
-        for ticker in self.tickers:
+        start = self._clock.now()
+        for index, ticker in enumerate(self.tickers):
+            # The groups' first ticks are spread evenly over one interval: N ticks due at
+            # the same instant would queue behind each other (docs/benchmarks.md).
             scheduler.add_job(self._job, "interval", seconds=seconds, args=[ticker],
                               id=f"tick:{ticker.settings.group_id}", max_instances=1, coalesce=True,
-                              next_run_time=self._clock.now(), misfire_grace_time=max(1, int(seconds)))
+                              next_run_time=start + self._interval * index / len(self.tickers),
+                              misfire_grace_time=max(1, int(seconds)))
         scheduler.start()
         try:
             await stop.wait()

@@ -197,7 +197,7 @@ class SeasonalForecaster:
         """``(trigger, peak_out, peak, headroom)`` of :meth:`forecast`, without building it (hot path)."""
         return self._trigger, self._peak_out, self._peak, self._headroom
 
-    def update(self, minute: int, load: float, *, censored: bool = False) -> None:
+    def update(self, minute: int, load: float, *, censored: bool = False, band: float = 0.0) -> None:
         """Ingest the load of ``minute`` (epoch minutes); older or repeated minutes are ignored.
 
         ``censored`` marks a lower bound (the metric was saturated): it always lifts
@@ -208,14 +208,14 @@ class SeasonalForecaster:
         self._last_minute = minute
         self._score(load)
         self._record_residual(load)
-        base = self._level_model(load, censored)
+        base = self._level_model(load, censored, band)
         seasonal = self._seasonal_model(minute, load)
         self._made.append((base, None if seasonal is None else seasonal[0]))
         use_seasonal = seasonal is not None and self._error_seasonal < self._error_level
         self._seasonal = use_seasonal
         if seasonal is not None and use_seasonal:
             _, peak, peak_out, trigger = seasonal
-            if censored or load > peak * (1 + self._cfg.jump_tolerance):
+            if censored or load > max(peak * (1 + self._cfg.jump_tolerance), peak + band):
                 peak, peak_out, trigger = max(peak, load), max(peak_out, load), max(trigger, load)
         else:
             peak = peak_out = trigger = base
@@ -237,13 +237,13 @@ class SeasonalForecaster:
         )  # fmt: skip
         self._error_seasonal += cfg.skill_alpha * (seasonal_loss - self._error_seasonal)
 
-    def _level_model(self, load: float, censored: bool) -> float:
+    def _level_model(self, load: float, censored: bool, band: float) -> float:
         cfg = self._cfg
         level = self._level
         self._level = level = load if level is None else level + cfg.level_alpha * (load - level)
         self._memory.append(load)
         base = min(level, max(self._memory))
-        if censored or load > base * (1 + cfg.jump_tolerance):
+        if censored or load > max(base * (1 + cfg.jump_tolerance), base + band):
             base = max(base, load)
         return base
 

@@ -106,9 +106,11 @@ class PredictiveSettings:
     scale_out_tolerance: float = 0.1
     scale_in_window: int = 1
     stale_after_minutes: int = 5
-    saturation_history_minutes: int = 0
-    noise_z: float = 0.0
-    noise_alpha: float = 1 / 60
+    saturation_history_minutes: int = 1440
+    noise_headroom: float = 3.75
+    noise_band: float = 3.0
+    noise_window: int = 60
+    noise_headroom_cap: float = 2.0
     forecaster: ForecasterSettings = field(default_factory=ForecasterSettings)
 
     def __post_init__(self) -> None:
@@ -128,6 +130,14 @@ class PredictiveSettings:
             raise ValueError("stale_after_minutes: must be >= 1")
         if not 0 <= self.saturation_history_minutes <= 10080:
             raise ValueError("saturation_history_minutes: must be between 0 and 10080")
+        if not 0 <= self.noise_headroom <= 20:
+            raise ValueError("noise_headroom: must be between 0 and 20")
+        if not 0 <= self.noise_band <= 20:
+            raise ValueError("noise_band: must be between 0 and 20")
+        if not 1 <= self.noise_headroom_cap <= 10:
+            raise ValueError("noise_headroom_cap: must be between 1 and 10")
+        if not 1 <= self.noise_window <= 1440:
+            raise ValueError("noise_window: must be between 1 and 1440 changes")
         effect = min(self.boot_minutes + 1, self.horizon_minutes)
         fc = self.forecaster
         if fc.horizon != self.horizon_minutes or fc.scale_out_from != effect:
@@ -144,7 +154,8 @@ class PredictiveSettings:
     def from_mapping(cls, data: Mapping[str, object], *, path: str = "predictive") -> PredictiveSettings:
         """Build from a parsed configuration mapping; errors name ``path.field``."""
         known = {"target", "mode", "boot_minutes", "serialised_scale_out", "saturation_factor",
-                 "scale_out_tolerance", "scale_in_window", "stale_after_minutes", *_FORECASTER_FIELDS}
+                 "scale_out_tolerance", "scale_in_window", "stale_after_minutes", "saturation_history_minutes",
+                 "noise_headroom", "noise_headroom_cap", "noise_band", "noise_window", *_FORECASTER_FIELDS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{path}.{unknown[0]}: unknown field")
@@ -164,7 +175,8 @@ class PredictiveSettings:
 
 _FORECASTER_FIELDS = frozenset({"burst_quantile", "level_alpha", "memory_minutes", "season_minutes"})
 _INTEGER_FIELDS = frozenset(
-    {"boot_minutes", "scale_in_window", "stale_after_minutes", "memory_minutes", "season_minutes"}
+    {"boot_minutes", "scale_in_window", "stale_after_minutes", "memory_minutes", "season_minutes",
+     "saturation_history_minutes", "noise_window"}
 )
 
 
@@ -202,8 +214,9 @@ class PredictivePolicy:
         self._recent: deque[int] = deque(maxlen=self.settings.scale_in_window)
         self._recent_minute: int | None = None
         self._saturated = False
-        self._mean: float | None = None
-        self._deviation = 0.0
+        self._last_load: float | None = None
+        self._noise = 0.0
+        self._changes: deque[float] = deque(maxlen=self.settings.noise_window)
         self._uncensored: deque[float] = deque(maxlen=max(1, self.settings.saturation_history_minutes))
 
     @property
@@ -222,9 +235,9 @@ class PredictivePolicy:
         else:
             if cfg.saturation_history_minutes:
                 self._uncensored.append(load)
-            if cfg.noise_z:
+            if cfg.noise_headroom or cfg.noise_band:
                 self._track_noise(load)
-        self._forecaster.update(minute, load, censored=self._saturated)
+        self._forecaster.update(minute, load, censored=self._saturated, band=cfg.noise_band * self._noise)
 
     def _censored_estimate(self, bound: float) -> float:
         """The load behind a saturated sample known only to be at least ``bound``.
@@ -239,27 +252,29 @@ class PredictivePolicy:
         return sum(above) / len(above)
 
     def _track_noise(self, load: float) -> None:
-        """Mean absolute change between successive distinct loads (held samples skipped)."""
-        last = self._mean
-        self._mean = load
-        if last is None or abs(load - last) <= 1e-9 * max(load, last):
+        """Median absolute change between successive distinct loads (held samples skipped)."""
+        last = self._last_load
+        self._last_load = load
+        if last is None or abs(load - last) <= _EPS * max(load, last):
             return
-        self._deviation += self.settings.noise_alpha * (abs(load - last) - self._deviation)
+        changes = self._changes
+        changes.append(abs(load - last))
+        self._noise = sorted(changes)[len(changes) // 2]
 
     def recommend(self, total: int) -> int:
         """The wanted total for the current forecast, with the scale-in hold applied."""
         cfg = self.settings
         trigger, peak_out, peak, headroom = self._forecaster.sizing_loads()
         factor = max(1.0 / cfg.target, headroom)
-        noise = cfg.noise_z * self._deviation
-        due = math.ceil(max(trigger * factor, trigger + noise) - _EPS)
+        noise, cap = cfg.noise_headroom * self._noise, factor * cfg.noise_headroom_cap
+        due = _size(trigger, factor, noise, cap)
         if due > total:
             # Size for the peak until the next scale-out could take effect.
-            wanted = math.ceil(max(peak_out * factor, peak_out + noise) - _EPS)
+            wanted = _size(peak_out, factor, noise, cap)
             if not self._saturated and wanted <= total * (1 + cfg.scale_out_tolerance):
                 wanted = total
         else:
-            wanted = min(total, math.ceil(max(peak * factor, peak + noise) - _EPS))
+            wanted = min(total, _size(peak, factor, noise, cap))
         # One proposal per minute in the hold window, however often the controller ticks.
         minute = self._forecaster.last_minute
         if self._recent and minute == self._recent_minute:
@@ -292,8 +307,10 @@ class PredictivePolicy:
         model = "seasonal" if fc.seasonal else "level"
         reasons = [
             f"predictive: {model} model, peak load {fc.peak:.2f} over {cfg.horizon_minutes} min "
-            f"(level {fc.level:.2f}, headroom {fc.headroom:.2f}) -> max(ceil({fc.peak:.2f}/{cfg.target:g}), "
-            f"ceil({fc.peak:.2f}*{fc.headroom:.2f})) = {wanted} (serving {serving}, warming {warming})"
+            f"(level {fc.level:.2f}, headroom {fc.headroom:.2f}, noise {self._noise:.2f}) -> "
+            f"max(ceil({fc.peak:.2f}/{cfg.target:g}), ceil({fc.peak:.2f}*{fc.headroom:.2f}), "
+            f"ceil({fc.peak:.2f}+{cfg.noise_headroom:g}*{self._noise:.2f})) = {wanted} "
+            f"(serving {serving}, warming {warming})"
         ]
         if self._saturated:
             reasons.append(f"saturated: utilisation >= {cfg.saturation_threshold:g}, load assumed "
@@ -316,6 +333,12 @@ class PredictivePolicy:
                 raise ValueError(f"history[{index}].serving: must be >= 0")
             self.observe(_minute(sample.at), sample.utilisation, sample.serving)
         return history[-1].at if history else None
+
+
+def _size(load: float, factor: float, noise: float, cap: float) -> int:
+    """Instances for ``load``: at the target (``factor``), and covering ``load + noise`` at
+    100 % as long as that is at most ``cap`` times the load."""
+    return math.ceil(max(load * factor, min(load + noise, load * cap)) - _EPS)
 
 
 def _minute(at: datetime) -> int:

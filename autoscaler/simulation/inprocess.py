@@ -2,7 +2,8 @@
 
 What: ``autoscaler simulate`` runs the controller's own tick code against
 :class:`~autoscaler.emulator.service.EssService` on a virtual clock, without HTTP,
-signing or JSON, so that a month of one-minute ticks replays in about a second.
+signing or JSON, so that a month of one-minute ticks replays in seconds
+(docs/benchmarks.md, "Replay speed").
 
 Why it is faithful: every call goes through the service, which applies the due
 events first and runs its own action handlers, so clamping, percent rounding,
@@ -21,13 +22,12 @@ never re-implemented here. There are two paths:
   changed (any field: the cache key is the whole record), because a group of 40
   instances otherwise spends most of a replay building identical frozen models.
 
-One documented difference from ``EssClient``: ``describe_scaling_activities`` for a
-group answers the first page only (the newest ``activity_page`` activities, 50 by
-default, the API's largest page), where the client fetches every page. The tick only
-looks for an activity in progress and the latest end time, and ESS runs one activity
-at a time per group, so both are always on the first page; reading a month of
-history at every tick would make a replay quadratic. ``activity_page=None`` restores
-the client's behaviour (the equivalence is tested).
+Activities: ``describe_scaling_activities`` for a group answers at most the newest
+``activity_page`` activities (50 by default, the API's largest page; the tick asks
+for ``limit=50``, the smaller wins). The tick only looks for an activity in progress
+and the latest end time, and ESS runs one activity at a time per group, so both are
+always the newest; the replay reads 2. ``activity_page=None`` reads through the wire
+path, every page, as ``EssClient`` does (the same replay: tested).
 
 Example::
 
@@ -127,8 +127,6 @@ class InProcessEss:
                 return out
             page += 1
 
-    # -- the EssApi protocol -------------------------------------------------------------
-
     def peek(self, group_id: str) -> tuple[ScalingGroup, list[ScalingInstance]]:
         """The group and its instances now, not counted in :attr:`calls` (a replay's own bookkeeping)."""
         generation = self._current()
@@ -136,6 +134,8 @@ class InProcessEss:
         if cached is None or cached[0] != generation:
             cached = self._groups[group_id] = (generation, self.service.scaling_group(group_id))
         return cached[1], self._group_instances(group_id)
+
+    # -- the EssApi protocol -------------------------------------------------------------
 
     async def describe_scaling_groups(
         self, *, scaling_group_ids: Sequence[str] = (), names: Sequence[str] = ()

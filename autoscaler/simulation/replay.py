@@ -243,7 +243,8 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
     source = UtilisationSource()
     group_settings = GroupSettings(
         group_id=group_id, name="replay", interval=timedelta(seconds=GRID),
-        warmup=timedelta(seconds=settings.boot_seconds),
+        # As ``autoscaler run`` does: the policy file's warm-up (the recommended policy's is the boot time).
+        warmup=timedelta(seconds=policy.spec.estimated_instance_warmup),
         scale_in_cooldown=timedelta(seconds=settings.scale_in_cooldown_seconds),
         scale_out_cooldown=timedelta(seconds=settings.scale_out_cooldown_seconds),
     )
@@ -254,6 +255,16 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
                           actuator=EssActuator(api, state), state=state, on_view=_ignore_view)
     return _Run(clock=clock, service=service, api=api, ticker=ticker, source=source, group_id=group_id,
                 state=state)
+
+
+def _serving(run: _Run) -> tuple[int, tuple[str, ...]]:
+    """The group's total and the instances that serve this minute (InService: launched a boot ago).
+
+    Read after the tick, so what it started counts (a removal completes within the minute).
+    """
+    group, instances = run.api.peek(run.group_id)
+    serving = tuple(i.instance_id for i in instances if i.lifecycle_state == "InService")
+    return max(group.total_capacity, len(instances)), serving
 
 
 def _ignore_view(view: GroupView) -> None:
@@ -286,21 +297,19 @@ async def _minutes(run: _Run, trace: Trace, capacity: float, progress: Progress 
     values = trace.demand.tolist()
     decisions: list[DecisionRecord] = []
     start = datetime.fromtimestamp(trace.start, UTC)
-    view = await run.ticker.observe(start)
+    total, serving_ids = _serving(run)
     step = max(1, n // 200)
     for m in range(n):
         if m:
             now = start + timedelta(seconds=GRID * m)
             run.clock.set(now)
-            run.source.set(100.0 * utils[m - 1], at=now, instances=view.serving_ids)
+            run.source.set(100.0 * utils[m - 1], at=now, instances=serving_ids)
             report = await run.ticker.tick(now)
             record = _record(report, m)
             if record is not None:
                 decisions.append(record)
-            # An executed activity changed the group (a removal completes within the
-            # minute): look again, with the controller's own definition of serving.
-            view = await run.ticker.observe(now) if report.outcome.result is Result.EXECUTED else report.view
-        total, serving = view.capacity.total, view.capacity.serving
+            total, serving_ids = _serving(run)
+        serving = len(serving_ids)
         totals[m], servings[m] = total, serving
         utils[m] = utilisation(values[m], serving, capacity)
         if progress is not None and m % step == 0:

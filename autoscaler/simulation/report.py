@@ -10,8 +10,7 @@ anyone can recompute them from the CSV:
 - ``scaling_activities``: decisions the emulator carried out (each started an activity);
 - ``decision_outcomes``: every decision that wanted a change, by outcome (executed,
   suppressed by a gate, busy, no_change, failed);
-- ``ess_calls``: the calls made to the emulator (the controller's, plus the replay's
-  own re-read of the group after each executed activity).
+- ``ess_calls``: the calls the controller made to the emulator.
 
 Baselines (``--baselines``) are H7's reactive policies of
 :mod:`autoscaler.simulation.workload` (static, HPA-style, AWS-style target tracking),

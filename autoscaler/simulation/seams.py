@@ -83,7 +83,7 @@ class ReplayTicker(GroupTicker):
         gid = self.settings.group_id
         groups = await self._api.describe_scaling_groups(scaling_group_ids=[gid])
         instances = await self._api.describe_scaling_instances(scaling_group_id=gid)
-        activities = await self._api.describe_scaling_activities(scaling_group_id=gid)
+        activities = await self._api.describe_scaling_activities(scaling_group_id=gid, limit=50)
         if not groups:
             raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")
         return observe(groups[0], instances, activities, now=now, warmup=self.settings.warmup)

@@ -333,12 +333,11 @@ class AwsTargetTrackingBaseline:
 def recommended_policy(settings: WorkloadSettings | None = None) -> PredictivePolicy:
     """The project's recommended policy for this model: predictive, at the model's target and boot.
 
-    ``serialised_scale_out`` follows ``ess_activity_blocks``: under ESS semantics the
-    next scale-out can only come one boot time later, so the forecast covers two.
+    It sizes each scale-out for one boot time ahead (``serialised_scale_out=False``) in
+    both models: sizing for two boot times under ESS's serialised scale-outs was
+    measured to cost more than the overload it saves (docs/benchmarks.md).
     """
     cfg = settings or WorkloadSettings()
     return PredictivePolicy(
-        PredictiveSettings(
-            target=cfg.target, boot_minutes=cfg.boot_minutes, serialised_scale_out=cfg.ess_activity_blocks
-        )
+        PredictiveSettings(target=cfg.target, boot_minutes=cfg.boot_minutes, serialised_scale_out=False)
     )

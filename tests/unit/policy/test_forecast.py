@@ -137,3 +137,13 @@ def test_repeated_or_older_minutes_are_ignored() -> None:
 def test_invalid_settings_name_the_field(kwargs: dict[str, float], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         ForecasterSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_rise_within_the_given_band_does_not_lift_the_level() -> None:
+    f = SeasonalForecaster()
+    for minute in range(100):
+        f.update(minute, 20.0)
+    f.update(100, 24.0, band=5.0)  # 20 % above, but within the band of 5
+    assert f.forecast().peak == pytest.approx(20.2)  # the level moved by level_alpha only
+    f.update(101, 26.0, band=5.0)  # beyond the band: lifted at once
+    assert f.forecast().peak == 26.0
