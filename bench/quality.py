@@ -5,12 +5,13 @@ Runs the static, HPA-style and AWS-style baselines and the project's recommended
 ``autoscaler.simulation.workload``, in the plain BENCHMARKS model and with the ESS
 "activity in progress blocks" semantics, and prints one JSON object per
 (trace, model, policy). ``--markdown`` adds a table per trace for docs/benchmarks.md,
-``--loo`` a leave-one-out check of the predictive parameters, ``--speed`` the
+``--loo`` a leave-one-out check of the predictive parameters, ``--variants`` the goal
+on traces derived from each one (reversed, 5-minute held, halves), ``--speed`` the
 harness speed (simulated minutes per wall second, median of several runs).
 
 Usage::
 
-    .venv/bin/python bench/quality.py [--traces ../shared/traces] [--markdown] [--loo] [--speed]
+    .venv/bin/python bench/quality.py [--traces ../shared/traces] [--markdown] [--loo] [--speed] [--variants]
 
 Goal per trace: the recommended policy has at most half the overload minutes of the
 better of HPA and AWS, at a cost no higher than the cheaper of the two.
@@ -28,6 +29,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from autoscaler.policy.forecast import ForecasterSettings
 from autoscaler.policy.predictive import PredictivePolicy, PredictiveSettings
@@ -198,6 +201,38 @@ def main_loo(traces: list[Trace]) -> None:
             }), flush=True)
 
 
+def variants(traces: list[Trace]) -> Iterator[Trace]:
+    """Traces the policy was not developed on, derived from each one: reversed in time (the
+    same statistics, other events), held to 5-minute samples, and each half alone."""
+    for trace in traces:
+        demand = trace.demand
+        half = demand.size // 2
+        derived = {
+            "reversed": demand[::-1],
+            "held5": np.repeat(demand[::5], 5)[: demand.size],
+            "first-half": demand[:half],
+            "second-half": demand[half:],
+        }
+        for label, values in derived.items():
+            yield Trace(name=f"{trace.name}:{label}", start=trace.start, demand=values.copy())
+
+
+def main_variants(traces: list[Trace]) -> None:
+    """The goal on the derived traces of :func:`variants`, one object per case and a total."""
+    met = cases = 0
+    for trace in variants(traces):
+        for model_name, model in MODELS.items():
+            goal = goal_for(trace, model)
+            result = run_policy(trace, recommended_policy(model), model)
+            met, cases = met + goal.met(result), cases + 1
+            print(json.dumps({
+                "bench": "decision_quality_variant", "trace": trace.name, "model": model_name,
+                "overload_minutes": result.overload_minutes, "goal_overload_allowed": goal.overload_allowed,
+                "cost": result.cost, "goal_cost_allowed": goal.cost_allowed, "meets_goal": goal.met(result),
+            }), flush=True)
+    print(json.dumps({"bench": "decision_quality_variants_total", "met": met, "cases": cases}), flush=True)
+
+
 def main_speed(traces: list[Trace], runs: int = 5) -> None:
     longest = max(traces, key=lambda t: t.demand.size)
     for model_name, model in MODELS.items():
@@ -223,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table per trace")
     parser.add_argument("--loo", action="store_true", help="leave-one-out check of the predictive parameters")
     parser.add_argument("--speed", action="store_true", help="time the pure harness on the longest trace")
+    parser.add_argument("--variants", action="store_true", help="the goal on traces derived from each one")
     args = parser.parse_args(argv)
     paths = sorted(args.traces.glob("*.csv"))
     if not paths:
@@ -234,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         main_loo(traces)
     if args.speed:
         main_speed(traces)
+    if args.variants:
+        main_variants(traces)
     return 0
 
 

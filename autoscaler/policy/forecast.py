@@ -201,7 +201,9 @@ class SeasonalForecaster:
         """Ingest the load of ``minute`` (epoch minutes); older or repeated minutes are ignored.
 
         ``censored`` marks a lower bound (the metric was saturated): it always lifts
-        the level model at once.
+        the level model at once. ``band`` (in load units, >= 0) widens the jump
+        tolerance: a rise must also exceed the forecast by more than ``band`` to lift
+        it at once (the caller's noise allowance).
         """
         if self._last_minute is not None and minute <= self._last_minute:
             return

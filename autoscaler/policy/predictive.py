@@ -8,12 +8,19 @@ instance-equivalents, ``utilisation x serving``, feeds a
 additive seasonal model while that forecasts better) and, with ``factor =
 max(1 / target_utilisation, headroom)``:
 
-- scales out when ``ceil(trigger x factor) > total``, where ``trigger`` is the load
-  forecast for minute ``boot + 1`` (the first a launch started now can serve), to
-  ``ceil(peak_out x factor)``, the peak until the next scale-out could serve; no
-  scale-out within ``scale_out_tolerance`` of the total unless saturated;
-- otherwise scales in to ``ceil(peak x factor)`` when lower, ``peak`` covering the
-  whole horizon (removed capacity cannot come back sooner than a boot).
+- scales out when ``size(trigger) > total``, where ``trigger`` is the load forecast
+  for minute ``boot + 1`` (the first a launch started now can serve), to
+  ``size(peak_out)``, the peak until the next scale-out could serve; no scale-out
+  within ``scale_out_tolerance`` of the total unless saturated;
+- otherwise scales in to ``size(peak)`` when lower, ``peak`` covering the whole
+  horizon (removed capacity cannot come back sooner than a boot);
+
+where ``size(load) = ceil(max(load x factor, min(load + noise_headroom x noise,
+load x factor x noise_headroom_cap)))``: the target, and also the load plus a
+multiple of its *noise* at 100 %, the noise being the median absolute change between
+successive distinct loads over the last ``noise_window`` changes (held samples of a
+coarser metric are skipped). The cap keeps the noise term from sizing for more than
+``noise_headroom_cap`` times the target sizing.
 
 ``headroom`` is the optional burst quantile (the high quantile must fit under 100 %),
 1 by default. The horizon is the boot time plus one minute; when the group serialises
@@ -24,9 +31,21 @@ is one boot time later.
 Why these rules:
 
 - A saturated sample (utilisation at 100 %) hides the demand: it is only known to be
-  at least ``serving x C``. The policy then assumes ``saturation_factor`` times the
-  serving load (HPA's doubling cap is the same idea), so that one decision, not a
-  chain of doublings each paying a boot time, catches a burst.
+  at least ``serving x C``. The policy estimates it as the mean of the uncensored
+  loads of the last ``saturation_history_minutes`` that exceeded that bound (the
+  recent distribution conditioned on the censoring: a burst to a level seen before
+  is met in one decision, a saturation barely above the capacity is not answered
+  with a doubling); when no recent load exceeded it, ``saturation_factor`` times the
+  bound (HPA's doubling cap is the same idea), so that one decision, not a chain of
+  doublings each paying a boot time, catches a burst.
+- A fixed 60 % target is too little headroom for a noisy load (single-minute spikes
+  of 2-3x the level at night) and more than enough for a smooth one: the noise term
+  puts the standing headroom where the load's own recent changes say it is needed,
+  and nowhere else. The median (not the mean) keeps a regime change (a burst
+  starting or ending) from reading as noise.
+- A rise within ``noise_band`` times the noise is noise, not a new level: it does not
+  lift the forecast at once (the noise headroom already covers it), so a one-minute
+  spike does not launch capacity that would arrive after the spike has gone.
 - Scale-in follows the forecast down (the forecaster already scales in slowly), holding
   the highest proposal of the last ``scale_in_window`` minutes (one proposal per
   minute, however often the controller ticks); stale or missing metrics never scale
@@ -88,13 +107,22 @@ class PredictiveSettings:
     """Settings of :class:`PredictivePolicy`; defaults are the project's recommendation.
 
     ``target`` utilisation 0.6 (BENCHMARKS.md); ``boot_minutes`` 3 (launch to serving);
-    ``serialised_scale_out`` True (ESS: one scale-out activity at a time);
+    ``serialised_scale_out`` True (ESS: one scale-out activity at a time; the benchmark's
+recommended policy sets it False, see docs/benchmarks.md);
     ``saturation_factor`` 2.0 (load assumed, times the serving load, when the metric is
     pinned at 100 %: HPA's doubling); ``saturation_threshold`` 0.999;
     ``scale_out_tolerance`` 0.1 (HPA's tolerance: no scale-out for a proposal within 10 %
     of the current total, unless saturated); ``scale_in_window`` 1 minute (the forecaster
-    already scales in slowly); ``stale_after_minutes`` 5; ``forecaster`` the
-    forecaster's own settings (its horizon is derived here).
+    already scales in slowly); ``stale_after_minutes`` 5;
+    ``saturation_history_minutes`` 1440 (a day of uncensored loads estimates a
+    saturated one; 0: always ``saturation_factor``); ``noise_headroom`` 3.75 (noise
+    units covered at 100 %; 0 turns the noise term off); ``noise_headroom_cap`` 2 (the
+    noise term never sizes for more than twice the target sizing); ``noise_band`` 3
+    (noise units a rise must exceed to lift the forecast at once; 0: only the jump
+    tolerance); ``noise_window`` 60 (distinct changes in the noise median);
+    ``forecaster`` the forecaster's own settings (its horizon is derived here).
+    The noise values were chosen on the shared traces and checked leave-one-out
+    (docs/benchmarks.md).
     """
 
     target: float = 0.6
@@ -227,6 +255,9 @@ class PredictivePolicy:
     def observe(self, minute: int, utilisation: float, serving: int) -> None:
         """Ingest the sample of ``minute`` (epoch seconds // 60); repeated minutes are ignored."""
         cfg = self.settings
+        last = self._forecaster.last_minute
+        if last is not None and minute <= last:
+            return
         load = utilisation * serving
         # With nothing serving the sample says only that something waits: at least one instance.
         self._saturated = utilisation >= cfg.saturation_threshold or serving <= 0

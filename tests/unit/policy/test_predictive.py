@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from autoscaler.policy.predictive import (
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-LEVEL_ONLY = {"noise_headroom": 0.0, "noise_band": 0.0}
+LEVEL_ONLY = PredictiveSettings(noise_headroom=0.0, noise_band=0.0)
 """The level mechanics in isolation: a step in the load also counts as noise otherwise."""
 
 
@@ -54,20 +55,20 @@ def drop_after_half_an_hour(policy: PredictivePolicy) -> list[int]:
 
 
 def test_scale_in_follows_the_level_and_completes_once_the_memory_has_passed() -> None:
-    out = drop_after_half_an_hour(PredictivePolicy(PredictiveSettings(**LEVEL_ONLY)))
+    out = drop_after_half_an_hour(PredictivePolicy(LEVEL_ONLY))
     assert out[:30] == [10] * 30
     assert 5 < out[43] < 10  # the level is on its way down, the 15-minute memory still holds 6
     assert out[44] == 5  # load 3 / 0.6
 
 
 def test_a_scale_in_window_holds_the_highest_proposal_a_little_longer() -> None:
-    out = drop_after_half_an_hour(PredictivePolicy(PredictiveSettings(scale_in_window=3, **LEVEL_ONLY)))
+    out = drop_after_half_an_hour(PredictivePolicy(replace(LEVEL_ONLY, scale_in_window=3)))
     assert out[44] > 5
     assert out[46] == 5
 
 
 def test_no_scale_out_inside_the_tolerance_unless_saturated() -> None:
-    policy = PredictivePolicy(PredictiveSettings(**LEVEL_ONLY))
+    policy = PredictivePolicy(LEVEL_ONLY)
     assert policy.decide(0, 0.65, 10, 10, 10, 0) == 10  # ceil(6.5 / 0.6) = 11 is within 10 %
     assert policy.decide(60, 0.8, 10, 10, 10, 0) == 14  # a jump over the level: ceil(8 / 0.6)
 
@@ -125,7 +126,7 @@ def test_settings_from_a_mapping_are_validated_with_the_path() -> None:
 
 
 def test_several_evaluations_in_one_minute_count_once_in_the_scale_in_window() -> None:
-    policy = PredictivePolicy(PredictiveSettings(scale_in_window=2, **LEVEL_ONLY))
+    policy = PredictivePolicy(replace(LEVEL_ONLY, scale_in_window=2))
     history = samples([0.6] * 30 + [0.1] * 20)
     targets = []
     for i in range(20):

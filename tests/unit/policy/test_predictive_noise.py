@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from autoscaler.policy.predictive import PredictivePolicy, PredictiveSettings, UtilisationSample
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-NO_NOISE = {"noise_headroom": 0.0, "noise_band": 0.0}
+NO_NOISE = PredictiveSettings(noise_headroom=0.0, noise_band=0.0)
 
 
 def feed(policy: PredictivePolicy, loads: list[float], serving: int = 20, start: int = 0) -> int:
@@ -22,20 +23,20 @@ def feed(policy: PredictivePolicy, loads: list[float], serving: int = 20, start:
 
 
 def test_a_saturated_sample_is_estimated_from_the_recent_loads_above_its_bound() -> None:
-    policy = PredictivePolicy(PredictiveSettings(**NO_NOISE))
+    policy = PredictivePolicy(NO_NOISE)
     feed(policy, [10.0] * 10 + [30.0, 26.0] + [10.0] * 8, serving=40)
     # Saturated at 20 serving: the load is at least 20; the recent loads above 20 were 30 and 26.
     assert policy.decide(60 * 20, 1.0, 20, 20, 20, 0) == math.ceil(28.0 / 0.6)
 
 
 def test_without_a_recent_load_above_the_bound_the_saturation_factor_applies() -> None:
-    policy = PredictivePolicy(PredictiveSettings(**NO_NOISE))
+    policy = PredictivePolicy(NO_NOISE)
     feed(policy, [10.0] * 10, serving=20)
     assert policy.decide(600, 1.0, 20, 20, 20, 0) == math.ceil(20 * 2.0 / 0.6)
 
 
 def test_the_censored_history_can_be_turned_off() -> None:
-    policy = PredictivePolicy(PredictiveSettings(saturation_history_minutes=0, **NO_NOISE))
+    policy = PredictivePolicy(replace(NO_NOISE, saturation_history_minutes=0))
     feed(policy, [10.0] * 10 + [30.0] + [10.0] * 8, serving=40)
     assert policy.decide(60 * 19, 1.0, 20, 20, 20, 0) == math.ceil(20 * 2.0 / 0.6)
 
@@ -48,8 +49,16 @@ def test_noisy_loads_are_covered_by_the_noise_headroom_beyond_the_target() -> No
     # which is more than peak / 0.6 here.
     assert peak + 3.75 * 4 > peak / 0.6
     assert wanted == math.ceil(peak + 3.75 * 4)
-    quiet = PredictivePolicy(PredictiveSettings(**NO_NOISE))
+    quiet = PredictivePolicy(NO_NOISE)
     assert feed(quiet, [10.0, 14.0] * 30) == math.ceil(quiet.forecast.peak / 0.6)
+
+
+def test_the_noise_term_never_sizes_for_more_than_twice_the_target_sizing() -> None:
+    policy = PredictivePolicy()
+    wanted = feed(policy, [1.0, 5.0] * 30)
+    peak = policy.forecast.peak
+    assert peak + 3.75 * 4 > 2 * peak / 0.6  # the noise term alone would ask for more
+    assert wanted == math.ceil(2 * peak / 0.6)
 
 
 def test_a_smooth_load_is_sized_at_the_target_alone() -> None:
@@ -68,13 +77,13 @@ def test_held_samples_do_not_dilute_the_noise() -> None:
 def test_a_rise_within_the_noise_band_is_not_a_level_jump() -> None:
     loads = [10.0, 11.0] * 20
     banded = PredictivePolicy(PredictiveSettings(noise_headroom=0.0, noise_band=3.0))
-    feed(banded, loads + [12.5])
+    feed(banded, [*loads, 12.5])
     assert banded.forecast.peak < 11.0  # the level: 12.5 is within 3 x the median change (1)
-    plain = PredictivePolicy(PredictiveSettings(**NO_NOISE))
-    feed(plain, loads + [12.5])
+    plain = PredictivePolicy(NO_NOISE)
+    feed(plain, [*loads, 12.5])
     assert plain.forecast.peak == 12.5  # more than 10 % above the level: lifted at once
     beyond = PredictivePolicy(PredictiveSettings(noise_headroom=0.0, noise_band=3.0))
-    feed(beyond, loads + [14.5])
+    feed(beyond, [*loads, 14.5])
     assert beyond.forecast.peak == 14.5
 
 
@@ -103,3 +112,10 @@ def test_the_new_settings_are_read_from_a_mapping_and_validated() -> None:
         PredictiveSettings.from_mapping({"noise_window": 2.5})
     with pytest.raises(ValueError, match=r"predictive\.saturation_history_minutes: must be between 0 and 10080"):
         PredictiveSettings.from_mapping({"saturation_history_minutes": 20000})
+
+
+def test_a_repeated_minute_is_not_a_second_sample() -> None:
+    policy = PredictivePolicy()
+    feed(policy, [10.0, 14.0] * 5)
+    first = policy.decide(600, 0.9, 20, 20, 20, 0)
+    assert policy.decide(600, 0.1, 20, 20, 20, 0) == first  # the same minute again: ignored

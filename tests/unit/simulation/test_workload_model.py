@@ -12,6 +12,7 @@ from autoscaler.simulation.workload import (
     load_trace,
     oracle_cost,
     per_instance_capacity,
+    recommended_policy,
     simulate,
 )
 
@@ -132,3 +133,10 @@ def test_invalid_model_settings_name_the_field() -> None:
         WorkloadSettings(target=0)
     with pytest.raises(ValueError, match="min_size"):
         WorkloadSettings(min_size=5, max_size=2)
+
+
+def test_the_recommended_policy_sizes_scale_outs_for_one_boot_time_in_both_models() -> None:
+    for blocks in (False, True):
+        policy = recommended_policy(WorkloadSettings(ess_activity_blocks=blocks, boot_minutes=3))
+        assert policy.settings.horizon_minutes == 4
+        assert policy.settings.target == 0.6
