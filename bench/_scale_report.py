@@ -117,21 +117,30 @@ def latency_report(
     token_of: Callable[[Decision], str],
     offset: Callable[[str], float],
     interval: float,
-    warmup_until: float,
+    window: tuple[float, float],
 ) -> dict[str, Any]:
-    """Percentiles of tick start -> ExecuteScalingRule arrival (and -> answered, and start lag)."""
-    steady = [d for d in executed if d.now.timestamp() >= warmup_until]
+    """Percentiles over the decisions whose tick started in ``window`` (unix times).
+
+    ``to_call``: tick start -> ExecuteScalingRule arrival; ``from_schedule``: the same
+    from the tick's place on the schedule (``to_call`` plus the start lag, which
+    includes any wait for a tick slot); ``answered``: tick start -> the decision's log
+    line, after ESS answered; ``start_lag`` (modulo the interval: meaningful below it).
+    """
+    steady = [d for d in executed if window[0] <= d.now.timestamp() < window[1]]
+    lags = start_lags(steady, offset=offset, interval=interval)
     to_call: list[float] = []
+    from_schedule: list[float] = []
     unmatched = 0
-    for decision in steady:
+    for decision, lag in zip(steady, lags, strict=True):
         arrived = arrivals.get(token_of(decision))
         if arrived is None:
             unmatched += 1
         else:
             to_call.append(arrived - decision.now.timestamp())
+            from_schedule.append(arrived - decision.now.timestamp() + lag)
     answered = [d.logged - d.now.timestamp() for d in steady]
     return {
-        "executed": len(executed), "executed_measured": len(to_call), "unmatched": unmatched,
-        **_stats("to_call", to_call), **_stats("answered", answered),
-        **_stats("start_lag", start_lags(steady, offset=offset, interval=interval)),
+        "executed": len(steady), "unmatched": unmatched,
+        **_stats("to_call", to_call), **_stats("from_schedule", from_schedule), **_stats("answered", answered),
+        **_stats("start_lag", lags),
     }

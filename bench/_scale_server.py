@@ -12,8 +12,11 @@ share is its own). It
 3. serves the ESS protocol and, on the same port, ``POST /api/v1/query``: a minimal
    Prometheus instant-query answer. The query ``bench_load{group="scale-0007"}`` is
    a per-group demand (requests per second) that moves between 200, 400 and 300 every
-   two intervals, with a phase per group, so that target tracking at 100 per instance
-   wants a new capacity at about three ticks in eight, spread over the groups;
+   two intervals, so that target tracking at 100 per instance wants a new capacity at
+   about three ticks in eight. Each group's changes are shifted by its own phase, so
+   that the executions are spread over time; ``--synchronized`` changes every group's
+   demand at the same instants (a burst of N executions in one interval, every other
+   interval: the worst case);
 4. appends ``<ClientToken> <unix time>`` to ``--record`` for every ExecuteScalingRule
    it receives: the moment the call the controller's tick caused arrived.
 
@@ -58,9 +61,10 @@ def group_name(index: int) -> str:
     return f"scale-{index:04d}"
 
 
-def demand(index: int, at: float, interval: float) -> float:
+def demand(index: int, at: float, interval: float, *, synchronized: bool = False) -> float:
     """Requests per second of group ``index`` at unix time ``at``."""
-    return PER_INSTANCE * LEVELS[(int(at // interval) // 2 + index) % len(LEVELS)]
+    shift = 0.0 if synchronized else (index * 0.6180339887 % 1.0) * 2 * interval  # golden-ratio phases
+    return PER_INSTANCE * LEVELS[(int((at + shift) // interval) // 2 + index) % len(LEVELS)]
 
 
 class RecordingService(EssService):
@@ -79,9 +83,10 @@ class RecordingService(EssService):
 class BenchApp:
     """The emulator, plus ``/api/v1/query`` answering the per-group demand."""
 
-    def __init__(self, emulator: EmulatorApp, *, interval: float) -> None:
+    def __init__(self, emulator: EmulatorApp, *, interval: float, synchronized: bool) -> None:
         self._emulator = emulator
         self._interval = interval
+        self._synchronized = synchronized
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/api/v1/query":
@@ -99,10 +104,11 @@ class BenchApp:
         form = parse_qs(body.decode("utf-8"))
         match = _QUERY.match(form.get("query", [""])[0])
         now = time.time()
+        answer: dict[str, Any]
         if match is None:
             status, answer = 400, {"status": "error", "errorType": "bad_data", "error": "unknown query"}
         else:
-            value = demand(int(match.group(1)), now, self._interval)
+            value = demand(int(match.group(1)), now, self._interval, synchronized=self._synchronized)
             status, answer = 200, {"status": "success", "data": {"resultType": "scalar", "result": [now, str(value)]}}
         data = json.dumps(answer).encode()
         await send({"type": "http.response.start", "status": status,
@@ -116,7 +122,8 @@ def create_groups(service: EssService, count: int) -> dict[str, str]:
     for index in range(count):
         name = group_name(index)
         gid = service.handle("CreateScalingGroup", {
-            "RegionId": service.settings.region, "ScalingGroupName": name, "MinSize": "1", "MaxSize": str(MAX_SIZE), "DefaultCooldown": "0",
+            "RegionId": service.settings.region, "ScalingGroupName": name, "MinSize": "1",
+            "MaxSize": str(MAX_SIZE), "DefaultCooldown": "0",
         })["ScalingGroupId"]
         cid = service.handle("CreateScalingConfiguration", {
             "ScalingGroupId": gid, "InstanceType": "ecs.g6.large", "SecurityGroupId": "sg-bench",
@@ -133,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, required=True)
     parser.add_argument("--interval", type=float, default=15.0)
     parser.add_argument("--launch-seconds", type=float, default=2.0)
+    parser.add_argument("--synchronized", action="store_true", help="every group's demand changes at once")
     parser.add_argument("--groups-out", type=Path, required=True)
     parser.add_argument("--record", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -144,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     with args.record.open("a", buffering=1, encoding="utf-8") as record:
         service = RecordingService(clock, settings=settings, record=record)
         ids = create_groups(service, args.groups)
-        app = BenchApp(EmulatorApp(service, clock=clock, keys={KEY.access_key_id: KEY}), interval=args.interval)
+        app = BenchApp(EmulatorApp(service, clock=clock, keys={KEY.access_key_id: KEY}), interval=args.interval,
+                       synchronized=args.synchronized)
         config = uvicorn.Config(app, host="127.0.0.1", port=args.port, http="httptools", lifespan="off",
                                 access_log=False, log_level="warning")
         tmp = args.groups_out.with_suffix(".tmp")

@@ -9,26 +9,27 @@ For each N (default 100 and 1,000) the bench
    ``bench_load{group="..."}``, scale-in stabilisation 0) and one configuration
    (live mode, ``intervalSeconds`` 15, JSON logs at INFO, scale-in cooldown 0 per group);
 3. runs ``python -m autoscaler run --config ... --no-live-view`` as a separate process
-   for ``--seconds``, and measures from the moment it logs that it started:
+   and measures two windows from the moment it logs that it started: the start-up
+   (``--warmup``, 45 s: the first ticks also create each group's managed rule, and
+   every group scales out at once) and the steady state after it (``--seconds``):
 
-   - **latency**: for every decision logged ``executed`` whose tick started after the
-     first interval (the first tick of a group also creates its managed rule), the time
-     from the tick's start (the decision's ``now``, taken when the tick begins) to the
-     arrival of its ExecuteScalingRule at the emulator (matched by the ClientToken,
-     which the bench recomputes from group, policy, target and window); ``answered``
-     is the same up to the decision's log line, after the answer came back;
-   - **start lag**: how late the ticks started against their schedule (apscheduler's
-     interval grid), from the same decisions;
+   - **latency**: for every decision logged ``executed`` whose tick started in the
+     window, the time from the tick's start (the decision's ``now``, taken when the
+     tick begins) to the arrival of its ExecuteScalingRule at the emulator (matched by
+     the ClientToken, which the bench recomputes from group, policy, target and
+     window); ``from_schedule`` adds the tick's start lag against apscheduler's grid
+     (any wait for a tick slot included; the headline); ``answered`` is up to the
+     decision's log line, after the answer came back;
    - **CPU share**: utime + stime of the controller (``/proc/PID/stat``) over the
-     wall time, 1.0 = one core busy;
+     window's wall time, 1.0 = one core busy (and the emulator's, for reference);
    - **peak RSS**: ``VmHWM`` of ``/proc/PID/status`` before it is stopped;
    - **ticks**: the count of ``autoscaler_tick_duration_seconds`` on ``/metrics``
-     against N ticks per interval, and the failed ticks in the log.
+     against N ticks per interval, and the failed ticks and warnings in the log.
 
 Prints one JSON object per N (``"bench": "controller_scale"``).
 
-    .venv/bin/python bench/controller_scale.py                      # N=100 and 1000, about 8 minutes
-    .venv/bin/python bench/controller_scale.py --groups 1000 --seconds 240
+    .venv/bin/python bench/controller_scale.py                                # N=100 and 1000, about 7 minutes
+    .venv/bin/python bench/controller_scale.py --groups 1000 --synchronized   # the burst case
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _scale_report import Decision, latency_report, parse_log, read_records  # noqa: E402
+from _scale_server import KEY, PER_INSTANCE  # noqa: E402
+
 from autoscaler.controller.tick import window_start  # noqa: E402
 from autoscaler.ess.tokens import client_token  # noqa: E402
-from bench._scale_report import Decision, latency_report, parse_log, read_records  # noqa: E402
-from bench._scale_server import KEY, MAX_SIZE, PER_INSTANCE  # noqa: E402
 
 INTERVAL = 15.0
 GOAL_P99_SECONDS = 1.0
@@ -149,14 +151,41 @@ def tick_counts(listen_port: int) -> tuple[float, float]:
 
 
 @dataclass
-class Run:
-    started: float
-    wall: float
+class Window:
+    """What the controller did between two instants (unix times)."""
+
+    start: float
+    end: float
     cpu: float
-    rss_mb: float
+    server_cpu: float
     ticks: float
     tick_seconds: float
+
+    @property
+    def wall(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Probe:
+    """One look at the controller and the emulator."""
+
+    at: float
+    cpu: float
     server_cpu: float
+    ticks: float
+    tick_seconds: float
+
+    @classmethod
+    def take(cls, pid: int, server: int, listen_port: int) -> Probe:
+        ticks, tick_seconds = tick_counts(listen_port)
+        return cls(at=time.time(), cpu=cpu_seconds(pid), server_cpu=cpu_seconds(server), ticks=ticks,
+                   tick_seconds=tick_seconds)
+
+    def to(self, later: Probe) -> Window:
+        return Window(start=self.at, end=later.at, cpu=later.cpu - self.cpu,
+                      server_cpu=later.server_cpu - self.server_cpu, ticks=later.ticks - self.ticks,
+                      tick_seconds=later.tick_seconds - self.tick_seconds)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -169,8 +198,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def run_controller(config: Path, log_path: Path, *, listen_port: int, seconds: float, server: int,
-                   profile: Path | None) -> Run:
+def run_controller(config: Path, log_path: Path, *, listen_port: int, warmup: float, seconds: float, server: int,
+                   profile: Path | None) -> tuple[Window, Window, float]:
+    """(start-up window, steady window, peak RSS in MB) of one controller run."""
     env = dict(os.environ, BENCH_AK=KEY.access_key_id, BENCH_SK=KEY.access_key_secret)
     python = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile is not None else [])
     with log_path.open("wb") as log:
@@ -183,16 +213,16 @@ def run_controller(config: Path, log_path: Path, *, listen_port: int, seconds: f
                  "the controller did not start", 300)
         if proc.poll() is not None:
             raise RuntimeError(f"the controller exited: {log_path.read_text()[-2000:]}")
-        started, cpu0, server0 = time.time(), cpu_seconds(proc.pid), cpu_seconds(server)
+        first = Probe(at=time.time(), cpu=cpu_seconds(proc.pid), server_cpu=cpu_seconds(server), ticks=0.0,
+                      tick_seconds=0.0)
+        time.sleep(warmup)
+        warm = Probe.take(proc.pid, server, listen_port)
         time.sleep(seconds)
-        wall, cpu = time.time() - started, cpu_seconds(proc.pid) - cpu0
-        server_cpu = cpu_seconds(server) - server0
+        last = Probe.take(proc.pid, server, listen_port)
         rss = peak_rss_mb(proc.pid)
-        ticks, tick_seconds = tick_counts(listen_port)
     finally:
         _stop(proc)
-    return Run(started=started, wall=wall, cpu=cpu, rss_mb=rss, ticks=ticks, tick_seconds=tick_seconds,
-               server_cpu=server_cpu)
+    return first.to(warm), warm.to(last), rss
 
 
 def token_of(decision: Decision) -> str:
@@ -201,8 +231,24 @@ def token_of(decision: Decision) -> str:
                         window_start(decision.now, timedelta(seconds=INTERVAL)))
 
 
-def bench_case(groups: int, seconds: float, *, profile: Path | None = None,
-               keep: Path | None = None) -> dict[str, Any]:
+def _window_report(window: Window, groups: int, executed: list[Decision], arrivals: dict[str, float],
+                   order: dict[str, int]) -> dict[str, Any]:
+    report = latency_report(executed, arrivals, token_of=token_of, offset=lambda gid: INTERVAL * order[gid] / groups,
+                            interval=INTERVAL, window=(window.start, window.end))
+    measured = window.ticks > 0 and not math.isnan(window.ticks)
+    return {
+        "seconds": round(window.wall, 1), **report,
+        "cpu_share": round(window.cpu / window.wall, 3),
+        "emulator_cpu_share": round(window.server_cpu / window.wall, 3),
+        "ticks": round(window.ticks) if measured else None,
+        "ticks_expected": round(groups * window.wall / INTERVAL),
+        "mean_tick_seconds": round(window.tick_seconds / window.ticks, 4) if measured else None,
+    }
+
+
+def bench_case(groups: int, seconds: float, *, warmup: float = 3 * INTERVAL, synchronized: bool = False,
+               profile: Path | None = None, keep: Path | None = None) -> dict[str, Any]:
+    """One N: the start-up window (the first ``warmup`` seconds) and the steady window after it."""
     with tempfile.TemporaryDirectory(prefix="controller-scale-") as tmp:
         work = Path(tmp) if keep is None else keep / f"n{groups}"
         work.mkdir(parents=True, exist_ok=True)
@@ -211,7 +257,7 @@ def bench_case(groups: int, seconds: float, *, profile: Path | None = None,
         server = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "_scale_server.py"), "--port", str(ess_port),
              "--groups", str(groups), "--interval", str(INTERVAL), "--groups-out", str(ids_path),
-             "--record", str(record)],
+             "--record", str(record), *(["--synchronized"] if synchronized else [])],
             stdout=subprocess.DEVNULL, cwd=ROOT,
         )
         try:
@@ -222,30 +268,25 @@ def bench_case(groups: int, seconds: float, *, profile: Path | None = None,
             ids: dict[str, str] = json.loads(ids_path.read_text())
             config = write_inputs(work, ids, ess_port=ess_port, listen_port=listen_port)
             log_path = work / "controller.log"
-            run = run_controller(config, log_path, listen_port=listen_port, seconds=seconds, server=server.pid,
-                                 profile=profile)
+            startup, steady, rss = run_controller(config, log_path, listen_port=listen_port, warmup=warmup,
+                                                  seconds=seconds, server=server.pid, profile=profile)
         finally:
             _stop(server)
         parsed = parse_log(log_path)
         arrivals = read_records(record)
     order = {gid: index for index, (_, gid) in enumerate(sorted(ids.items()))}
-    report = latency_report(parsed.executed, arrivals, token_of=token_of,
-                            offset=lambda gid: INTERVAL * order[gid] / groups,
-                            interval=INTERVAL, warmup_until=run.started + INTERVAL)
-    expected_ticks = groups * run.wall / INTERVAL
+    steady_report = _window_report(steady, groups, parsed.executed, arrivals, order)
+    p99 = steady_report["from_schedule_p99"]
     return {
         "bench": "controller_scale", "groups": groups, "interval_seconds": INTERVAL,
-        "seconds": round(run.wall, 1), **report,
-        "cpu_share": round(run.cpu / run.wall, 3),
-        "peak_rss_mb": round(run.rss_mb, 1), "emulator_cpu_share": round(run.server_cpu / run.wall, 3),
-        "ticks": None if math.isnan(run.ticks) else int(run.ticks), "ticks_expected_about": round(expected_ticks),
-        "mean_tick_seconds": round(run.tick_seconds / run.ticks, 4) if run.ticks and not math.isnan(run.ticks) else None,
+        "demand": "synchronized" if synchronized else "spread",
+        "steady": steady_report, "startup": _window_report(startup, groups, parsed.executed, arrivals, order),
+        "peak_rss_mb": round(rss, 1),
         "failed_ticks": parsed.failed_ticks, "warnings": parsed.warnings,
         "warning_samples": parsed.warning_samples,
-        "max_size": MAX_SIZE,
         "goal": {"p99_seconds": GOAL_P99_SECONDS, "peak_rss_mb": GOAL_RSS_MB, "cpu_share": 1.0},
-        "meets_goal": (report["to_call_p99"] is not None and report["to_call_p99"] < GOAL_P99_SECONDS
-                       and run.rss_mb < GOAL_RSS_MB and run.cpu / run.wall < 1.0),
+        "meets_goal": (p99 is not None and p99 < GOAL_P99_SECONDS and rss < GOAL_RSS_MB
+                       and steady_report["cpu_share"] < 1.0),
     }
 
 
@@ -253,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--groups", default="100,1000", help="comma-separated N (default 100,1000)")
     parser.add_argument("--seconds", type=float, default=None,
-                        help="controller run time per case (default 120 for N < 1000, else 240)")
+                        help="steady-state window per case, after the start-up (default 120 s; 180 s for N=1000)")
+    parser.add_argument("--warmup", type=float, default=3 * INTERVAL,
+                        help="start-up window, measured apart (default 45 s: three intervals)")
+    parser.add_argument("--synchronized", action="store_true",
+                        help="every group's demand changes at the same instants (the burst case)")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="run the controller under cProfile and write its stats to FILE (diagnosis)")
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
@@ -263,8 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         n = int(text)
         if not 1 <= n <= 1000:
             parser.error("--groups: each N must be 1..1000 (policyFiles holds at most 1,000 files)")
-        seconds = args.seconds if args.seconds is not None else (120.0 if n < 1000 else 240.0)
-        print(json.dumps(bench_case(n, seconds, profile=args.profile, keep=args.keep)), flush=True)
+        seconds = args.seconds if args.seconds is not None else (120.0 if n < 1000 else 180.0)
+        result = bench_case(n, seconds, warmup=args.warmup, synchronized=args.synchronized, profile=args.profile,
+                            keep=args.keep)
+        print(json.dumps(result), flush=True)
     return 0
 
 

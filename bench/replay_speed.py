@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -56,7 +57,9 @@ def _record(case: str, trace: Trace, walls: list[float], **extra: object) -> dic
     return {
         "bench": "replay_speed", "case": case, "trace": trace.name, "minutes": minutes, "runs": len(walls),
         "median_seconds": round(wall, 3), "minutes_per_second": round(minutes / wall),
-        "month_seconds": round(MONTH * wall / minutes, 3), **extra,
+        "month_seconds": round(MONTH * wall / minutes, 3),
+        "load_1min": round(os.getloadavg()[0], 2),  # the machine's load as the case ended (shared machines)
+        **extra,
     }
 
 

@@ -2,7 +2,8 @@
 
 Each store (decisions in flight, instance care) owns its tables and its own schema
 version in the same file. Every commit is on disk before the call it guards is sent
-(WAL, ``synchronous=FULL``); a file written by a newer controller is refused rather
+(WAL, ``synchronous=FULL``); records that guard no call may skip the wait for the
+disk (``_tx(durable=False)``). A file written by a newer controller is refused rather
 than misread.
 """
 
@@ -39,14 +40,26 @@ class SqliteFile:
                             f"controller's ({version}); refusing to read it")
 
     @contextmanager
-    def _tx(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _tx(self, *, durable: bool = True) -> Iterator[None]:
+        """A write transaction; ``durable=False`` commits without waiting for the disk.
+
+        A non-durable commit (``synchronous=NORMAL`` in WAL mode) survives the process
+        being killed, not a power loss; it is for records whose loss a restart repairs
+        (the outcome of a call, policy memory), and saves one fsync per tick.
+        """
+        if not durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if not durable:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def close(self) -> None:
         self._db.close()

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from autoscaler.controller.ports import EssApi
-from autoscaler.controller.state import Intent, StateStore
+from autoscaler.controller.state import ControllerState, Intent
 from autoscaler.ess import (
     EssError,
     NoChangeError,
@@ -85,7 +85,7 @@ class ShadowActuator:
 class EssActuator:
     """Live mode: journal the intent, then Modify/Execute with a deterministic token."""
 
-    def __init__(self, api: EssApi, state: StateStore, *, rule_cooldown: int | None = 0) -> None:
+    def __init__(self, api: EssApi, state: ControllerState, *, rule_cooldown: int | None = 0) -> None:
         self._api = api
         self._state = state
         self._rule_cooldown = rule_cooldown

@@ -58,25 +58,28 @@ def observe(
     serving: list[str] = []
     not_serving: set[str] = set()
     warming = standby = protected = pending = 0
+    # Warming while ``now < created + warmup``, i.e. ``created > now - warmup``: one subtraction per tick.
+    warm_after = now - warmup
     for inst in instances:
-        state = inst.lifecycle_state or ""
-        if state == "Standby":
-            standby += 1
-            not_serving.add(inst.instance_id)
-            continue
-        if state == "Pending" or state.startswith("Pending"):
-            pending += 1
-            warming += 1
-            not_serving.add(inst.instance_id)
-            continue
-        if state not in ("InService", "Protected"):
-            # Removing and wait states serve nothing and are on their way out.
-            not_serving.add(inst.instance_id)
-            continue
-        if state == "Protected":
+        state = inst.lifecycle_state
+        if state != "InService":  # the common case first; the others as they come
+            state = state or ""
+            if state == "Standby":
+                standby += 1
+                not_serving.add(inst.instance_id)
+                continue
+            if state.startswith("Pending"):
+                pending += 1
+                warming += 1
+                not_serving.add(inst.instance_id)
+                continue
+            if state != "Protected":
+                # Removing and wait states serve nothing and are on their way out.
+                not_serving.add(inst.instance_id)
+                continue
             protected += 1
         created = inst.creation_time
-        if created is not None and now < created + warmup:
+        if created is not None and created > warm_after:
             warming += 1
             not_serving.add(inst.instance_id)
         else:

@@ -15,8 +15,11 @@ Policy memory (stabilization windows, breach counters) is stored as JSON per gro
 so that a restart does not reset a stabilization window into an early scale-in.
 
 SQLite in WAL mode with ``synchronous=FULL``: every commit is on disk before the
-call it guards is sent. The schema is versioned; an unknown future version is
-refused rather than misread.
+call it guards is sent. The outcome of a call and the policy memory are committed
+without waiting for the disk (they guard no call; a SIGKILL loses neither, a power
+loss at worst an outcome, which the restart treats as unconfirmed, and the last
+seconds of stabilisation memory). The schema is versioned; an unknown future version
+is refused rather than misread.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from autoscaler.controller._sqlite import SqliteFile
+from autoscaler.controller.memory_codec import decode_memory, encode_memory
+from autoscaler.policy.model import GroupMemory
 
-__all__ = ["SCHEMA_VERSION", "Intent", "StateStore", "StateStoreError"]
+__all__ = ["SCHEMA_VERSION", "ControllerState", "Intent", "StateStore", "StateStoreError"]
 
 SCHEMA_VERSION = 1
 
@@ -90,6 +95,35 @@ class Intent:
     finished_at: datetime | None = None
 
 
+class ControllerState(Protocol):
+    """What the tick and the actuator need from a state store.
+
+    :class:`StateStore` (SQLite, durable: ``autoscaler run``) and
+    :class:`~autoscaler.controller.memory_state.MemoryStateStore` (Python objects,
+    for replays, which never restart) both satisfy it.
+    """
+
+    def open_intent(self, intent: Intent) -> Intent: ...
+
+    def finish_intent(
+        self, token: str, *, at: datetime, activity_id: str | None = None, error_code: str | None = None
+    ) -> None: ...
+
+    def intent(self, token: str) -> Intent | None: ...
+
+    def open_intents(self, group_id: str | None = None) -> list[Intent]: ...
+
+    def set_cooldown(self, group_id: str, until: datetime, reason: str) -> None: ...
+
+    def cooldown(self, group_id: str) -> tuple[datetime, str] | None: ...
+
+    def save_group_memory(self, group_id: str, memory: GroupMemory, at: datetime) -> None: ...
+
+    def load_group_memory(self, group_id: str) -> GroupMemory: ...
+
+    def close(self) -> None: ...
+
+
 def _ts(value: datetime) -> float:
     return value.timestamp()
 
@@ -132,7 +166,9 @@ class StateStore(SqliteFile):
         self, token: str, *, at: datetime, activity_id: str | None = None, error_code: str | None = None
     ) -> None:
         status = "failed" if error_code is not None else "done"
-        with self._tx():
+        # Not durable: if a power loss forgets this outcome, the restart closes the intent
+        # as unconfirmed, and a repeat in the same window carries the same ClientToken.
+        with self._tx(durable=False):
             self._db.execute(
                 "UPDATE intents SET status = ?, activity_id = ?, error_code = ?, finished_at = ?"
                 " WHERE token = ?",
@@ -198,12 +234,22 @@ class StateStore(SqliteFile):
     # -- policy memory -----------------------------------------------------------------------
 
     def save_memory(self, group_id: str, body: dict[str, Any], at: datetime) -> None:
-        with self._tx():
+        # Written every tick, so not durable (one fsync per tick is most of a tick's
+        # time at 1,000 groups): it survives a SIGKILL; a power loss loses the last seconds.
+        with self._tx(durable=False):
             self._db.execute(
                 "INSERT INTO memory (group_id, body, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(group_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
                 (group_id, json.dumps(body, sort_keys=True, separators=(",", ":")), _ts(at)),
             )
+
+    def save_group_memory(self, group_id: str, memory: GroupMemory, at: datetime) -> None:
+        """Encode (:mod:`~autoscaler.controller.memory_codec`) and save a group's policy memory."""
+        self.save_memory(group_id, encode_memory(memory), at)
+
+    def load_group_memory(self, group_id: str) -> GroupMemory:
+        """The group's decoded policy memory (empty when none or unreadable)."""
+        return decode_memory(self.load_memory(group_id))
 
     def load_memory(self, group_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT body FROM memory WHERE group_id = ?", (group_id,)).fetchone()

@@ -28,10 +28,9 @@ from datetime import UTC, datetime, timedelta
 from autoscaler.controller.actuator import Actuator, Outcome, Result
 from autoscaler.controller.alerts import AlertGate, apply_floor
 from autoscaler.controller.care import CareCoordinator, CareReport, bound_decision
-from autoscaler.controller.memory_codec import decode_memory, encode_memory
 from autoscaler.controller.ports import EssApi
 from autoscaler.controller.snapshot import GroupView, observe, to_snapshot
-from autoscaler.controller.state import StateStore
+from autoscaler.controller.state import ControllerState
 from autoscaler.metrics import MetricSample as SourceSample
 from autoscaler.metrics import MetricSource, query_all
 from autoscaler.policy.model import Action, Decision, Direction, GroupMemory, GroupSnapshot, MetricRef
@@ -63,6 +62,9 @@ class GroupSettings:
     scale_out_cooldown: timedelta = timedelta(0)
     scale_in_cooldown: timedelta = timedelta(seconds=300)
     metric_timeout: float = 5.0
+    activity_time_resolution: timedelta = timedelta(seconds=1)
+    """How much later than reported an activity may have ended: the wire's times are whole
+    seconds (truncated). A replay reading the emulator in process sees exact times: 0."""
 
 
 class MetricRouter:
@@ -128,7 +130,7 @@ class GroupTicker:
         refs: Sequence[MetricRef],
         evaluator: Evaluator,
         actuator: Actuator,
-        state: StateStore,
+        state: ControllerState,
         on_view: Callable[[GroupView], None] | None = None,
         alerts: AlertGate | None = None,
         care: CareCoordinator | None = None,
@@ -170,8 +172,12 @@ class GroupTicker:
             stored = self._state.cooldown(self.settings.group_id)
             if stored is not None and stored[0] > now and decision.direction is Direction.IN:
                 return f"cooldown until {stored[0].isoformat()} ({stored[1]})"
-            if last is not None and now < last + cooldown:
-                return f"cooldown until {(last + cooldown).isoformat()} after the last activity"
+            if last is not None and cooldown > timedelta(0):
+                # ESS reports EndTime in whole seconds (truncated): the activity may have ended
+                # up to a second later than it says, so the cooldown counts from the second after.
+                until = last + self.settings.activity_time_resolution + cooldown
+                if now < until:
+                    return f"cooldown until {until.isoformat()} after the last activity"
         return None
 
     async def tick(self, now: datetime) -> TickReport:
@@ -184,7 +190,7 @@ class GroupTicker:
             self._on_view(view)
             samples = await self._metrics.read(self._refs, now=now)
         if self._memory is None:
-            self._memory = decode_memory(self._state.load_memory(gid))
+            self._memory = self._state.load_group_memory(gid)
         snapshot = to_snapshot(view, samples, now=now)
         decision = self._evaluate(snapshot, self._memory)
         alert_acted = False
@@ -208,7 +214,7 @@ class GroupTicker:
         acted = outcome.result in (Result.EXECUTED, Result.SHADOW, Result.NO_CHANGE)
         memory = decision.memory if acted else decision.memory_unexecuted
         if memory != self._memory:  # a write (fsync) only when the memory changed
-            self._state.save_memory(gid, encode_memory(memory), now)
+            self._state.save_group_memory(gid, memory, now)
         self._memory = memory
         return TickReport(group_id=gid, now=now, view=view, samples=samples, decision=decision,
                           outcome=outcome, gate=gate, care=care)

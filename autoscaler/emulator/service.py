@@ -227,8 +227,11 @@ class EssService:
 
     def advance(self, now: datetime) -> int:
         """Apply every event due at or before ``now`` in time order; return how many ran."""
+        now = ensure_utc(now, field="now")
+        if self._nothing_due(now):  # the common case of a replay's reads: no handler, nothing to write
+            return 0
         try:
-            return self._advance(ensure_utc(now, field="now"))
+            return self._advance(now)
         except EssError:
             raise
         except Exception as exc:
@@ -278,6 +281,17 @@ class EssService:
         return activity_model(record) if record is not None else None
 
     # -- internals -----------------------------------------------------------------
+
+    def _nothing_due(self, now: datetime) -> bool:
+        """True (and the time mark moved as :meth:`_advance` would) when no event is due by ``now``
+        and nothing waits to be written, so advancing would neither run nor write anything."""
+        state = self.state
+        if self._advanced_to is not None and now < self._advanced_to:
+            now = self._advanced_to
+        if (state.events and state.events[0].due <= now) or state.dirty or state.dirty_events:
+            return False
+        self._advanced_to = now
+        return True
 
     def _advance(self, now: datetime) -> int:
         if self._advanced_to is not None and now < self._advanced_to:

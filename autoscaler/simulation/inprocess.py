@@ -41,8 +41,10 @@ from __future__ import annotations
 import dataclasses
 import operator
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from autoscaler.clock import ensure_utc
 from autoscaler.emulator.describe import instance_model
 from autoscaler.emulator.service import EssService
 from autoscaler.ess import NotFoundError
@@ -87,11 +89,15 @@ class InProcessEss:
         self._activity_page = activity_page
         self._exclusive = exclusive
         self._generation = 0
+        self._settled_at: datetime | None = None
+        self._history = timedelta(days=service.settings.activity_history_days)
         self._groups: dict[str, tuple[int, ScalingGroup]] = {}
         self._lists: dict[str, tuple[int, list[ScalingInstance]]] = {}
         self.calls: dict[str, int] = {}
         """How many times each action was called (for reports and tests)."""
         self._instances: dict[str, tuple[tuple[Any, ...], ScalingInstance]] = {}
+        # (group, page) -> (generation, the history cut used, the oldest start listed, the models)
+        self._newest: dict[tuple[str, int], tuple[int, datetime, datetime | None, list[ScalingActivity]]] = {}
         self._record_key: Callable[[Any], tuple[Any, ...]] | None = None
 
     def __repr__(self) -> str:
@@ -107,11 +113,25 @@ class InProcessEss:
             return self.service.handle(action, _clean(params))
         finally:
             self._generation += 1
+            self._settled_at = None
+
+    def generation(self) -> int:
+        """Advance the service to now; a number that changes whenever the group state may have
+        (with ``exclusive``; without it, on every call), for callers that cache what they derive."""
+        return self._current()
 
     def _current(self) -> int:
-        """Advance the service to now; the generation changes whenever the state may have."""
-        if self.service.advance(self.service.clock.now()) or not self._exclusive:
+        """Advance the service to now; the generation changes whenever the state may have.
+
+        With ``exclusive``, a second advance to the same time with no call in between
+        has nothing to run (the first ran every event due by then), so it is skipped.
+        """
+        now = self.service.clock.now()
+        if self._exclusive and now == self._settled_at:
+            return self._generation
+        if self.service.advance(now) or not self._exclusive:
             self._generation += 1
+        self._settled_at = now
         return self._generation
 
     def _describe(self, cls: type[M], action: str, params: Mapping[str, object], outer: str, inner: str) -> list[M]:
@@ -209,14 +229,32 @@ class InProcessEss:
         if scaling_group_id is not None and not activity_ids and status_code is None \
                 and self._activity_page is not None:
             self._count("DescribeScalingActivities")
-            self._current()  # events due now run here, and are noticed
             page = self._activity_page if limit is None else min(limit, self._activity_page)
-            return self.service.scaling_activities(scaling_group_id, limit=page)
+            return self._newest_activities(scaling_group_id, page)
         params = {"RegionId": self.service.settings.region, "ScalingGroupId": scaling_group_id,
                   "ScalingActivityId": list(activity_ids), "StatusCode": status_code}
         found = self._describe(ScalingActivity, "DescribeScalingActivities", params, "ScalingActivities",
                                "ScalingActivity")
         return found if limit is None else found[:limit]
+
+    def _newest_activities(self, group_id: str, page: int) -> list[ScalingActivity]:
+        """``service.scaling_activities(group_id, limit=page)``, reused while it cannot have changed.
+
+        With ``exclusive``, activities change only when the generation does; the time
+        moves the history cut (``activity_history_days``) forward, which changes the
+        answer only once it passes the oldest activity listed.
+        """
+        generation = self._current()  # events due now run here, and are noticed
+        since = ensure_utc(self.service.clock.now(), field="clock.now()") - self._history
+        cached = self._newest.get((group_id, page))
+        if cached is not None and cached[0] == generation and self._exclusive and since >= cached[1] \
+                and (cached[2] is None or cached[2] >= since):
+            return list(cached[3])
+        found = self.service.scaling_activities(group_id, limit=page)
+        starts = [a.start_time for a in found if a.start_time is not None]
+        if len(starts) == len(found):  # (a model without a start time is never reused)
+            self._newest[(group_id, page)] = (generation, since, min(starts, default=None), found)
+        return list(found)
 
     async def describe_scaling_rules(
         self, *, scaling_group_id: str | None = None, rule_ids: Sequence[str] = (), names: Sequence[str] = (),

@@ -46,8 +46,8 @@ import numpy.typing as npt
 
 from autoscaler.clock import VirtualClock
 from autoscaler.controller.actuator import EssActuator, Result
+from autoscaler.controller.memory_state import MemoryStateStore
 from autoscaler.controller.snapshot import GroupView
-from autoscaler.controller.state import StateStore
 from autoscaler.controller.tick import GroupSettings, TickReport
 from autoscaler.emulator.service import EssService
 from autoscaler.emulator.settings import EmulatorSettings
@@ -202,7 +202,9 @@ class _Run:
     ticker: ReplayTicker
     source: UtilisationSource
     group_id: str
-    state: StateStore
+    state: MemoryStateStore
+    serving: tuple[int, int, tuple[str, ...]] | None = None
+    """(api generation, total, serving ids) of the last :func:`_serving`."""
 
 
 def _emulator(settings: ReplaySettings, clock: VirtualClock) -> EssService:
@@ -239,7 +241,7 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
     if settings.min_size != service.scaling_group(group_id).min_size:
         service.handle("ModifyScalingGroup", {"ScalingGroupId": group_id, "MinSize": str(settings.min_size)})
     api = InProcessEss(service, activity_page=settings.activity_page, exclusive=True)  # the replay owns it
-    state = StateStore(":memory:")
+    state = MemoryStateStore()  # a replay never restarts: no SQLite, no JSON
     source = UtilisationSource()
     group_settings = GroupSettings(
         group_id=group_id, name="replay", interval=timedelta(seconds=GRID),
@@ -247,6 +249,7 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
         warmup=timedelta(seconds=policy.spec.estimated_instance_warmup),
         scale_in_cooldown=timedelta(seconds=settings.scale_in_cooldown_seconds),
         scale_out_cooldown=timedelta(seconds=settings.scale_out_cooldown_seconds),
+        activity_time_resolution=timedelta(0),  # in-process reads carry the exact end times
     )
     # With a view hook the tick reads the metric after the group, as for any metric that
     # depends on the group (the replay's does), instead of gathering both.
@@ -260,11 +263,17 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
 def _serving(run: _Run) -> tuple[int, tuple[str, ...]]:
     """The group's total and the instances that serve this minute (InService: launched a boot ago).
 
-    Read after the tick, so what it started counts (a removal completes within the minute).
+    Read after the tick, so what it started counts (a removal completes within the minute);
+    unchanged while the emulator's state is (most minutes).
     """
+    generation = run.api.generation()
+    if run.serving is not None and run.serving[0] == generation:
+        return run.serving[1], run.serving[2]
     group, instances = run.api.peek(run.group_id)
     serving = tuple(i.instance_id for i in instances if i.lifecycle_state == "InService")
-    return max(group.total_capacity, len(instances)), serving
+    total = max(group.total_capacity, len(instances))
+    run.serving = (run.api.generation(), total, serving)
+    return total, serving
 
 
 def _ignore_view(view: GroupView) -> None:

@@ -13,6 +13,11 @@
   concurrency only adds three tasks per tick (a third of a replay's time); the calls,
   their answers and the resulting view are the same (a test compares both), and
   everything else of the tick (decide, gate, actuate, memory) is inherited unchanged.
+  It also reuses the previous tick's view when the Describe calls answered the very
+  same (frozen) model objects and no instance's warm-up ended in between: the view
+  is a function of those models and of which instances are still warming, so
+  :func:`~autoscaler.controller.snapshot.observe` would build an equal one (most
+  minutes of a replay, where the in-process client reuses unchanged models).
 
 Example::
 
@@ -23,11 +28,14 @@ Example::
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from autoscaler.controller.snapshot import GroupView, observe
 from autoscaler.controller.tick import GroupTicker, MetricRouter
+from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance
 from autoscaler.metrics import MetricSample
 from autoscaler.policy.model import MetricRef
 from autoscaler.policy.model import MetricSource as SourceKind
@@ -76,8 +84,37 @@ class DirectRouter(MetricRouter):
         return {ref: await self._source.query(ref.key, now=now) for ref in refs}
 
 
+@dataclass(frozen=True, slots=True)
+class _Observed:
+    """The models one view was built from, and until when their warm-up split holds."""
+
+    group: ScalingGroup
+    instances: tuple[ScalingInstance, ...]
+    activities: tuple[ScalingActivity, ...]
+    warm_after: datetime
+    next_flip: datetime | None  # the earliest creation time after ``warm_after``
+    view: GroupView
+
+    def still(self, group: ScalingGroup, instances: Sequence[ScalingInstance],
+              activities: Sequence[ScalingActivity], warm_after: datetime) -> bool:
+        """True when :func:`observe` would give an equal view: the same model objects, and no
+        creation time in ``(self.warm_after, warm_after]`` (``created > warm_after`` unchanged)."""
+        return (group is self.group and len(instances) == len(self.instances)
+                and len(activities) == len(self.activities)
+                and self.warm_after <= warm_after and (self.next_flip is None or warm_after < self.next_flip)
+                and all(map(operator.is_, instances, self.instances))
+                and all(map(operator.is_, activities, self.activities)))
+
+
+def _next_flip(instances: Sequence[ScalingInstance], warm_after: datetime) -> datetime | None:
+    times = [c for i in instances if (c := i.creation_time) is not None and c > warm_after]
+    return min(times, default=None)
+
+
 class ReplayTicker(GroupTicker):
     """:class:`GroupTicker` whose reads are sequential (see the module docstring)."""
+
+    _observed: _Observed | None = None
 
     async def observe(self, now: datetime) -> GroupView:
         gid = self.settings.group_id
@@ -86,4 +123,11 @@ class ReplayTicker(GroupTicker):
         activities = await self._api.describe_scaling_activities(scaling_group_id=gid, limit=50)
         if not groups:
             raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")
-        return observe(groups[0], instances, activities, now=now, warmup=self.settings.warmup)
+        warm_after = now - self.settings.warmup
+        seen = self._observed
+        if seen is not None and seen.still(groups[0], instances, activities, warm_after):
+            return seen.view
+        view = observe(groups[0], instances, activities, now=now, warmup=self.settings.warmup)
+        self._observed = _Observed(groups[0], tuple(instances), tuple(activities), warm_after,
+                                   _next_flip(instances, warm_after), view)
+        return view

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from autoscaler.controller.tick import GroupSettings, GroupTicker, MetricRouter
 from autoscaler.emulator.service import EssService
 from autoscaler.emulator.settings import EmulatorSettings
 from autoscaler.ess import ScalingActivityInProgressError
+from autoscaler.simulation import replay as replay_module
 from autoscaler.simulation.inprocess import InProcessEss
 from autoscaler.simulation.recommended import recommended_policy
 from autoscaler.simulation.replay import ReplaySettings, replay
@@ -141,5 +143,68 @@ def test_an_exclusive_client_never_answers_from_a_stale_cache() -> None:
         clock.advance(1)
         await check()
         assert (await api.describe_scaling_groups(scaling_group_ids=[gid]))[0].total_capacity == 3
+
+    asyncio.run(scenario())
+
+
+def test_an_exclusive_client_drops_activities_once_they_leave_the_history() -> None:
+    async def scenario() -> None:
+        clock = VirtualClock(T0)
+        service = EssService(clock, settings=EmulatorSettings(launch_seconds=90, removal_seconds=0))
+        gid = _group(service, clock)
+        api = InProcessEss(service, exclusive=True)
+        rule = await api.create_scaling_rule(gid, adjustment_type="TotalCapacity", adjustment_value=4)
+        await api.execute_scaling_rule(rule.scaling_rule_ari, client_token="h-1")
+        clock.advance(600)
+        history = timedelta(days=service.settings.activity_history_days)
+        seen = []
+        # The group's first launch started at T0, the rule's activity 120 s later; now is T0 + 720 s.
+        for step in (timedelta(0), history - timedelta(seconds=660), timedelta(0), timedelta(seconds=120)):
+            clock.advance(step)  # nothing happens meanwhile: only the history cut moves
+            found = await api.describe_scaling_activities(scaling_group_id=gid)
+            assert found == service.scaling_activities(gid, limit=50)
+            seen.append(len(found))
+        assert seen == [2, 1, 1, 0]
+
+    asyncio.run(scenario())
+
+
+def test_the_replay_state_in_objects_gives_the_same_replay_as_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    full = load_trace(TRACES / "nab_elb_request_count_8c0756.csv")
+    trace = Trace(name="slice", start=full.start, demand=np.array(full.demand[:1500]))
+    for kind in ("targetTracking", "predictive"):
+        policy = recommended_policy(kind=kind)
+        in_objects = replay(trace, policy)
+        with monkeypatch.context() as patch:
+            patch.setattr(replay_module, "MemoryStateStore", lambda: StateStore(":memory:"))
+            in_sqlite = replay(trace, policy)
+        assert in_objects.scaling_activities > 5
+        assert in_objects.total.tolist() == in_sqlite.total.tolist()
+        assert in_objects.decisions == in_sqlite.decisions
+
+
+def test_the_replay_ticker_reuses_a_view_only_until_a_warm_up_ends() -> None:
+    async def scenario() -> None:
+        clock = VirtualClock(T0)
+        service = EssService(clock, settings=EmulatorSettings(launch_seconds=30, removal_seconds=0))
+        gid = _group(service, clock)
+        api = InProcessEss(service, exclusive=True)
+        rule = await api.create_scaling_rule(gid, adjustment_type="TotalCapacity", adjustment_value=5)
+        await api.execute_scaling_rule(rule.scaling_rule_ari, client_token="w-1")
+        settings = GroupSettings(group_id=gid, name="web", warmup=timedelta(seconds=120))
+        state = StateStore(":memory:")
+        common = {"api": api, "metrics": MetricRouter({}), "refs": (), "actuator": ShadowActuator(),
+                  "state": state, "evaluator": recommended_policy().decide}
+        ticker = ReplayTicker(settings, **common)  # type: ignore[arg-type]
+        views = []
+        for _ in range(12):  # launched in 30 s, warming for 120 s: reused views, then a change
+            fresh = await GroupTicker(settings, **common).observe(clock.now())  # type: ignore[arg-type]
+            views.append(await ticker.observe(clock.now()))
+            assert views[-1] == fresh
+            clock.advance(20)
+        reused = sum(1 for a, b in itertools.pairwise(views) if a is b)
+        warming = [v.capacity.warming for v in views]
+        assert reused >= 3 and warming[0] > warming[-1] == 0
+        state.close()
 
     asyncio.run(scenario())
