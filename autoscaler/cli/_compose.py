@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -222,11 +222,19 @@ async def build_runtime(
     if notifications is not None:
         all_sinks.append(NotificationSink(notifications, region_id=config.ess.region))
     controller = Controller(tickers, clock=clock, state=state, metrics=metrics, board=board,
-                            interval=interval, sinks=all_sinks)
+                            interval=interval, sinks=all_sinks,
+                            prepare=_preparer(live_actuator, [t.settings.group_id for t in tickers]))
     return Runtime(config=config, clock=clock, controller=controller, client=client, registry=registry,
                    metrics=metrics, board=board, state=state, policy_sets=policy_sets, sources=sources,
                    alert_queue=alert_queue, notifications=notifications, notifier=notifier, workload=workload,
                    emulator=emulator, care_state=care_state)
+
+
+def _preparer(actuator: EssActuator | None, group_ids: list[str]) -> Callable[[], Awaitable[None]] | None:
+    """Live mode prepares the managed rules before the first tick; shadow mode writes nothing."""
+    if actuator is None:
+        return None
+    return lambda: actuator.prepare(group_ids)
 
 
 def _notifications(

@@ -19,7 +19,9 @@ The shadow actuator computes the same outcome without a single write call.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -107,6 +109,21 @@ class EssActuator:
             ref = (created.scaling_rule_id, created.scaling_rule_ari)
         self._managed[group_id] = ref
         return ref
+
+    async def prepare(self, group_ids: Sequence[str], *, concurrency: int = 16) -> None:
+        """Find or create every group's managed rule before the first tick (a start with many
+        groups would otherwise spend its first interval on rule set-up inside the ticks).
+        A group whose rule cannot be prepared now is left to its first tick."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(group_id: str) -> None:
+            async with gate:
+                try:
+                    await self.managed_rule(group_id)
+                except EssError as exc:
+                    log.warning("group %s: managed rule not prepared: %s", group_id, exc.code)
+
+        await asyncio.gather(*(one(g) for g in group_ids))
 
     async def apply(self, group_id: str, decision: Decision, *, window: datetime) -> Outcome:
         if decision.action is Action.NONE:

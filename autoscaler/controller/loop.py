@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -62,6 +62,7 @@ class Controller:
         interval: timedelta,
         sinks: Sequence[ReportSink] = (),
         max_concurrent_ticks: int = 32,
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if max_concurrent_ticks < 1:
             raise ValueError(f"max_concurrent_ticks: must be >= 1 (got {max_concurrent_ticks})")
@@ -77,6 +78,7 @@ class Controller:
         self._sinks = list(sinks)
         self.last_success: float | None = None
         self._in_flight: set[asyncio.Task[TickReport | None]] = set()
+        self._prepare = prepare
 
     def add_sink(self, sink: ReportSink) -> None:
         """Also hand every tick report to ``sink`` (live view, readiness, notifications)."""
@@ -180,6 +182,8 @@ class Controller:
         """Reconcile, then tick every group every interval until ``stop`` is set."""
         self._stopping = False
         await self.reconcile()
+        if self._prepare is not None:
+            await self._prepare()
         scheduler = AsyncIOScheduler(timezone="UTC")
         seconds = self._interval.total_seconds()
         start = self._clock.now()
