@@ -123,7 +123,7 @@ def register(subparsers: Any) -> None:
 
 def run_instances(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, environ=os.environ)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

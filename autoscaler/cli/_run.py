@@ -59,7 +59,7 @@ class _Stderr(io.TextIOBase):
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, environ=os.environ)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

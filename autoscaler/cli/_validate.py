@@ -12,6 +12,7 @@ what a Cron or Monthly recurrence really means before enabling it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, environ=os.environ)
         policy_sets = load_policies(config, Path(args.config).resolve().parent)
     except (ConfigError, AutoscalerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
