@@ -264,33 +264,31 @@ def _in_service(ctx: Ctx, activity: ActivityRecord, inst: ScalingInstanceRecord)
     activity.done += 1
 
 
-def _leave_group(ctx: Ctx, activity: ActivityRecord, inst: ScalingInstanceRecord) -> None:
-    state = ctx.state
+def free_instance(state: State, inst: ScalingInstanceRecord, remove_policy: str | None) -> None:
+    """Take ``inst`` out of its group; its ECS instance is released (created ones under
+    ``release``), stopped in economical mode (``recycle``), or left running (attached)."""
     state.drop_instance(inst.instance_id)
     ecs = state.ecs_instances.get(inst.instance_id)
-    if ecs is not None:
-        if inst.creation_type == "AutoCreated" and inst.remove_policy == "release":
-            del state.ecs_instances[inst.instance_id]
-        elif inst.creation_type == "AutoCreated" and inst.remove_policy == "recycle":
-            ecs.status, ecs.stopped_mode, ecs.scaling_group_id = "Stopped", "StopCharging", None
-        else:
-            ecs.scaling_group_id = None
-        state.touch("ecs_instance", inst.instance_id)
+    if ecs is None:
+        return
+    if inst.creation_type == "AutoCreated" and remove_policy == "release":
+        del state.ecs_instances[inst.instance_id]
+    elif inst.creation_type == "AutoCreated" and remove_policy == "recycle":
+        ecs.status, ecs.stopped_mode, ecs.scaling_group_id = "Stopped", "StopCharging", None
+    else:
+        ecs.scaling_group_id = None
+    state.touch("ecs_instance", inst.instance_id)
+
+
+def _leave_group(ctx: Ctx, activity: ActivityRecord, inst: ScalingInstanceRecord) -> None:
+    free_instance(ctx.state, inst, inst.remove_policy)
     if inst.instance_id in activity.pending_ids:
         activity.pending_ids.remove(inst.instance_id)
         activity.done += 1
 
 
 def _abandon_launch(ctx: Ctx, activity: ActivityRecord, inst: ScalingInstanceRecord) -> None:
-    state = ctx.state
-    state.drop_instance(inst.instance_id)
-    ecs = state.ecs_instances.get(inst.instance_id)
-    if ecs is not None:
-        if inst.creation_type == "AutoCreated":
-            del state.ecs_instances[inst.instance_id]
-        else:
-            ecs.scaling_group_id = None
-        state.touch("ecs_instance", inst.instance_id)
+    free_instance(ctx.state, inst, "release")
     activity.pending_ids.remove(inst.instance_id)
     activity.failed += 1
 

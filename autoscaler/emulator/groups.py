@@ -265,14 +265,7 @@ def delete_group_records(ctx: Ctx, group: GroupRecord) -> None:
     configurations; scheduled tasks stay, as documented."""
     state = ctx.state
     for inst in list(state.group_members(group.id)):
-        state.drop_instance(inst.instance_id)
-        ecs = state.ecs_instances.get(inst.instance_id)
-        if ecs is not None:
-            if inst.creation_type == "AutoCreated":
-                del state.ecs_instances[inst.instance_id]
-            else:
-                ecs.scaling_group_id = None
-            state.touch("ecs_instance", inst.instance_id)
+        activities.free_instance(state, inst, "release")
     for kind, index in (("configuration", state.group_configurations), ("rule", state.group_rules),
                         ("activity", state.group_activities), ("hook", state.group_hooks)):
         table = state.table(kind)
