@@ -32,7 +32,7 @@ import binascii
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,14 +41,11 @@ from autoscaler.alerting.mapping import AlertMappings, evaluate
 from autoscaler.alerting.payload import Alert, parse_payload
 from autoscaler.alerting.queue import IntentSink
 from autoscaler.alerting.settings import BasicAuth, BearerAuth, NoAuth, ReceiverSettings, is_loopback
+from autoscaler.asgi import Receive, Scope, Send, serve_lifespan
 from autoscaler.clock import Clock
 
 __all__ = ["AlertMetrics", "AlertReceiver", "Scope"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 _REALM = 'realm="autoscaler"'
 _LOG = logging.getLogger("autoscaler.alerting.receiver")
@@ -151,7 +148,7 @@ class AlertReceiver:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -254,11 +251,3 @@ async def _respond(send: Send, reply: _Reply) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

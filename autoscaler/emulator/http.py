@@ -32,12 +32,13 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
+from autoscaler.asgi import Receive, Scope, Send, serve_lifespan
 from autoscaler.clock import Clock
 from autoscaler.emulator.faults import ResponseLost
 from autoscaler.emulator.http_admin import AdminApi
@@ -68,10 +69,6 @@ _COMMON = frozenset(
     }
 )
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class ResponseDropped(httpx.RemoteProtocolError):
@@ -125,7 +122,7 @@ class EmulatorApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -245,11 +242,3 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -32,21 +32,18 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Generator, Mapping, MutableMapping
+from collections.abc import Callable, Generator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
 from prometheus_client import CollectorRegistry, make_asgi_app
 
+from autoscaler.asgi import ASGIApp, Receive, Scope, Send, serve_lifespan
 from autoscaler.clock import Clock, ensure_utc
 
 __all__ = ["ASGIApp", "ObservabilityApp", "ObservabilityServer", "ServerError", "TickReadiness"]
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _log = logging.getLogger(__name__)
 
@@ -119,7 +116,7 @@ class ObservabilityApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return  # websockets: not served; uvicorn closes the connection
@@ -128,15 +125,6 @@ class ObservabilityApp:
             await _plain(send, 404, "not found\n")
             return
         await app(scope, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _healthz(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
