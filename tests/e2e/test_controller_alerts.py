@@ -23,7 +23,7 @@ from autoscaler.ess.client import EssClient
 from autoscaler.ess.credentials import EXAMPLE_CREDENTIALS
 from tests.e2e._processes import AlertmanagerProcess, TestExporter, prometheus_config, wait_until
 from tests.e2e.conftest import AlertmanagerFactory, PrometheusFactory
-from tests.integration._server import running_emulator
+from tests.integration._server import create_enabled_group, running_emulator
 
 TOKEN = "e2e-controller-token-0123456789"
 RULES = """
@@ -71,11 +71,7 @@ async def _scenario(ess_url: str, prom_url: str, exporter: TestExporter, workdir
     clock = SystemClock()
     async with EssClient(credentials=EXAMPLE_CREDENTIALS, region="cn-hangzhou", clock=clock,
                          endpoint=ess_url + "/") as ess:
-        gid = await ess.create_scaling_group(min_size=1, max_size=10, ScalingGroupName="alert-web",
-                                             DefaultCooldown=0)
-        conf = await ess.create_scaling_configuration(gid, instance_type="ecs.g6.large", security_group_id="sg-1",
-                                                      ImageId="img-1")
-        await ess.enable_scaling_group(gid, configuration_id=conf)
+        gid = await create_enabled_group(ess, "alert-web", max_size=10)
         rule = await ess.create_scaling_rule(gid, adjustment_type="QuantityChangeInCapacity", adjustment_value=1,
                                              name="backlog-out")
         (workdir / "policy.yaml").write_text(POLICY)

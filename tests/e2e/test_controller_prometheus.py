@@ -21,7 +21,7 @@ from autoscaler.emulator.settings import EmulatorSettings
 from autoscaler.ess.client import EssClient
 from autoscaler.ess.credentials import EXAMPLE_CREDENTIALS
 from tests.e2e._processes import PrometheusProcess, TestExporter
-from tests.integration._server import running_emulator
+from tests.integration._server import create_enabled_group, running_emulator
 
 POLICY = """\
 apiVersion: autoscaler/v1
@@ -57,11 +57,7 @@ async def _scenario(ess_url: str, prom_url: str, exporter: TestExporter, workdir
     clock = SystemClock()
     async with EssClient(credentials=EXAMPLE_CREDENTIALS, region="cn-hangzhou", clock=clock,
                          endpoint=ess_url + "/") as client:
-        gid = await client.create_scaling_group(min_size=1, max_size=10, ScalingGroupName="prom-web",
-                                                DefaultCooldown=0)
-        conf = await client.create_scaling_configuration(gid, instance_type="ecs.g6.large",
-                                                         security_group_id="sg-1", ImageId="img-1")
-        await client.enable_scaling_group(gid, configuration_id=conf)
+        gid = await create_enabled_group(client, "prom-web", max_size=10)
         (workdir / "policy.yaml").write_text(POLICY)
         config = parse_config(CONFIG % {"ess": ess_url, "prom": prom_url})
         rt = await build_runtime(config, base=workdir, environ={"ALIBABA_CLOUD_ACCESS_KEY_ID": "testid",

@@ -20,6 +20,7 @@ from autoscaler.clock import Clock
 from autoscaler.emulator.http import EmulatorApp
 from autoscaler.emulator.service import EssService
 from autoscaler.emulator.settings import EmulatorSettings
+from autoscaler.ess.client import EssClient
 from autoscaler.ess.credentials import Credentials
 
 
@@ -75,3 +76,13 @@ def running_emulator(
     with serve(app) as port:
         yield RunningEmulator(app=app, service=service, clock=clock, port=port)
     assert service.internal_errors == [], f"emulator bugs: {service.internal_errors!r}"
+
+
+async def create_enabled_group(client: EssClient, name: str, *, min_size: int = 1, max_size: int = 10) -> str:
+    """A scaling group with one scaling configuration, enabled (DefaultCooldown 0); its id."""
+    gid = await client.create_scaling_group(min_size=min_size, max_size=max_size, ScalingGroupName=name,
+                                            DefaultCooldown=0)
+    conf = await client.create_scaling_configuration(gid, instance_type="ecs.g6.large", security_group_id="sg-1",
+                                                     ImageId="img-1")
+    await client.enable_scaling_group(gid, configuration_id=conf)
+    return gid

@@ -31,7 +31,7 @@ import pytest
 
 from autoscaler.clock import SystemClock
 from autoscaler.emulator.settings import EmulatorSettings
-from tests.integration._server import running_emulator
+from tests.integration._server import create_enabled_group, running_emulator
 
 ROOT = Path(__file__).resolve().parents[3]
 COOLDOWN = 2
@@ -90,11 +90,7 @@ def _create_group(url: str) -> str:
     async def go() -> str:
         async with EssClient(credentials=EXAMPLE_CREDENTIALS, region="cn-hangzhou", clock=SystemClock(),
                              endpoint=url + "/") as client:
-            gid = await client.create_scaling_group(min_size=1, max_size=12, ScalingGroupName="crash-web",
-                                                    DefaultCooldown=0)
-            conf = await client.create_scaling_configuration(gid, instance_type="ecs.g6.large",
-                                                             security_group_id="sg-1", ImageId="img-1")
-            await client.enable_scaling_group(gid, configuration_id=conf)
+            gid = await create_enabled_group(client, "crash-web", max_size=12)
             return gid
 
     return asyncio.run(go())
