@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from autoscaler.alerting import (
     ActuationError,
@@ -33,7 +34,7 @@ from autoscaler.controller.actuator import Actuator, EssActuator, ShadowActuator
 from autoscaler.controller.alerts import AlertGate
 from autoscaler.controller.care import build_care
 from autoscaler.controller.care_state import CareStateStore
-from autoscaler.controller.config import ControllerConfig
+from autoscaler.controller.config import ControllerConfig, SecretRef
 from autoscaler.controller.loop import Controller
 from autoscaler.controller.notifications import NotificationSink
 from autoscaler.controller.snapshot import GroupView
@@ -111,27 +112,39 @@ def load_policies(config: ControllerConfig, base: Path) -> list[PolicySet]:
     return [load_policy_file(p if p.is_absolute() else base / p) for p in config.policy_files]
 
 
+Register = Callable[[str], None]
+
+
+def _reveal(ref: SecretRef, env: dict[str, str], base: Path, register: Register) -> str:
+    """A secret's value, registered with the log redactor the moment it is read."""
+    value = ref.resolve(env, base=base).get_secret_value()
+    register(value)
+    return value
+
+
 def _client(
     config: ControllerConfig, base: Path, environ: Mapping[str, str], clock: Clock,
-    observer: Callable[[str, str], None],
+    observer: Callable[[str, str], None], register: Register,
 ) -> EssClient:
     ess = config.ess
     env = dict(environ)
     if ess.access_key_id is not None and ess.access_key_secret is not None:
         creds = Credentials(
             access_key_id=ess.access_key_id.resolve(env, base=base).get_secret_value(),
-            access_key_secret=ess.access_key_secret.resolve(env, base=base).get_secret_value(),
-            security_token=(ess.security_token.resolve(env, base=base).get_secret_value()
-                            if ess.security_token else None),
+            access_key_secret=_reveal(ess.access_key_secret, env, base, register),
+            security_token=_reveal(ess.security_token, env, base, register) if ess.security_token else None,
         )
     else:
         creds = Credentials.from_env(env)
+        register(creds.access_key_secret)
+        if creds.security_token:
+            register(creds.security_token)
     endpoint = None if ess.endpoint == "region" else ess.endpoint
     return EssClient(credentials=creds, region=ess.region, clock=clock, endpoint=endpoint,
                      timeout=ess.timeout_seconds, observer=observer)
 
 
-def _sources(config: ControllerConfig, base: Path, environ: Mapping[str, str]) -> tuple[
+def _sources(config: ControllerConfig, base: Path, environ: Mapping[str, str], register: Register) -> tuple[
     dict[str, MetricSource], SyntheticWorkload | None
 ]:
     sources: dict[str, MetricSource] = {}
@@ -148,11 +161,10 @@ def _sources(config: ControllerConfig, base: Path, environ: Mapping[str, str]) -
         env = dict(environ)
         settings = PrometheusSettings(
             url=prom.url,
-            bearer_token=prom.bearer_token.resolve(env, base=base).get_secret_value() if prom.bearer_token else None,
+            bearer_token=_reveal(prom.bearer_token, env, base, register) if prom.bearer_token else None,
             timeout=prom.timeout_seconds, max_age=prom.max_age_seconds, ca_file=prom.ca_file,
             insecure_skip_verify=prom.insecure_skip_verify,
-            basic_auth=(BasicAuth(username=prom.username,
-                                  password=prom.password.resolve(env, base=base).get_secret_value())
+            basic_auth=(BasicAuth(username=prom.username, password=_reveal(prom.password, env, base, register))
                         if prom.username and prom.password else None),
             instance_label=prom.instance_label,
         )
@@ -168,9 +180,11 @@ async def build_runtime(
     clock: Clock,
     dry_run: bool = False,
     sinks: Sequence[Any] = (),
+    register_secret: Register | None = None,
 ) -> Runtime:
     """Build (but do not start) the controller the configuration describes."""
     policy_sets = load_policies(config, base)
+    register: Register = register_secret or (lambda value: None)
     registry = CollectorRegistry()
     board = GroupBoard()
     metrics = AutoscalerMetrics(registry, state=board)
@@ -185,11 +199,13 @@ async def build_runtime(
         if config.embedded.demo_group is not None:
             await ensure_demo_group(client, config.embedded.demo_group)
     else:
-        client = _client(config, base, environ, clock, observer)
+        client = _client(config, base, environ, clock, observer, register)
     state_path = config.state if config.state.is_absolute() else base / config.state
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state = StateStore(state_path)
-    sources, workload = _sources(config, base, environ)
+    sources, workload = _sources(config, base, environ, register)
+    for secret in _alerting_secrets(config):
+        register(secret)
     router = MetricRouter(sources, timeout=config.metrics.timeout_seconds)
     shadow = dry_run or config.mode == "shadow"
     live_actuator = None if shadow else EssActuator(client, state)
@@ -228,6 +244,21 @@ async def build_runtime(
                    metrics=metrics, board=board, state=state, policy_sets=policy_sets, sources=sources,
                    alert_queue=alert_queue, notifications=notifications, notifier=notifier, workload=workload,
                    emulator=emulator, care_state=care_state)
+
+
+def _alerting_secrets(config: ControllerConfig) -> list[str]:
+    """The alerting section's secrets (receiver token or password, webhook headers)."""
+    alerting = config.alerting
+    if alerting is None:
+        return []
+    found = [header.get_secret_value() for target in alerting.notifications.targets
+             for header in target.headers.values()]
+    auth = alerting.receiver.auth if alerting.receiver is not None else None
+    for name in ("token", "password"):
+        value = getattr(auth, name, None)
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+    return found
 
 
 def _preparer(actuator: EssActuator | None, group_ids: list[str]) -> Callable[[], Awaitable[None]] | None:

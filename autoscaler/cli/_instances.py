@@ -147,7 +147,7 @@ def _connect(config: ControllerConfig, base: Path) -> EssClient:
         client, _ = start_embedded(config.embedded, clock=clock, region=config.ess.region,
                                    timeout=config.ess.timeout_seconds, base=base)
         return client
-    return _client(config, base, os.environ, clock, lambda action, code: None)
+    return _client(config, base, os.environ, clock, lambda action, code: None, lambda secret: None)
 
 
 async def _facts(client: EssClient, name: str) -> tuple[str, GroupFacts]:

@@ -26,7 +26,7 @@ from autoscaler.cli._live import LiveView
 from autoscaler.clock import SystemClock
 from autoscaler.controller.config_loader import ConfigError, load_config
 from autoscaler.ess.errors import AutoscalerError
-from autoscaler.observability.logging import configure_logging
+from autoscaler.observability.logging import Redactor, configure_logging
 
 __all__ = ["register"]
 
@@ -63,23 +63,24 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(level=config.logging.level, fmt=config.logging.format, stream=cast(TextIO, _Stderr()))
+    redactor = configure_logging(level=config.logging.level, fmt=config.logging.format,
+                                 stream=cast(TextIO, _Stderr()))
     for noisy in ("httpx", "apscheduler"):  # one line per request or job is not an operator's log
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return asyncio.run(_main(args, config))
+        return asyncio.run(_main(args, config, redactor))
     except (AutoscalerError, LookupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-async def _main(args: argparse.Namespace, config: Any) -> int:
+async def _main(args: argparse.Namespace, config: Any, redactor: Redactor) -> int:
     base = Path(args.config).resolve().parent  # relative paths in the file are relative to the file
     live = None
     if config.live_view and not args.no_live_view and sys.stdout.isatty():
         live = LiveView()
     rt: Runtime = await build_runtime(config, base=base, environ=os.environ, clock=SystemClock(),
-                                      dry_run=args.dry_run)
+                                      dry_run=args.dry_run, register_secret=redactor.register_secret)
     if live is not None:
         live.load_at = rt.workload.load_at if rt.workload is not None else None
         rt.controller.add_sink(live)
