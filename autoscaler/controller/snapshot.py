@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance
 from autoscaler.metrics import MetricSample as SourceSample
@@ -109,6 +110,9 @@ def observe(
     )
 
 
+_NO_RULES: Mapping[str, int | None] = MappingProxyType({})
+
+
 def to_snapshot(
     view: GroupView,
     samples: Mapping[MetricRef, SourceSample],
@@ -125,13 +129,14 @@ def to_snapshot(
         metrics[ref] = MetricSample(
             timestamp=sample.timestamp or now,
             value=sample.value,
-            per_instance=dict(sample.per_instance) or None,
+            # The source sample's mapping is a read-only view of its own copy: shared, not copied.
+            per_instance=sample.per_instance or None,
         )
     return GroupSnapshot(
         now=now,
         capacity=view.capacity,
         metrics=metrics,
         not_serving=view.not_serving,
-        rule_cooldowns=dict(rule_cooldowns or {}),
+        rule_cooldowns=_NO_RULES if rule_cooldowns is None else dict(rule_cooldowns),
         cooldown_until=cooldown_until,
     )

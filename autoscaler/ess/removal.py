@@ -26,8 +26,9 @@ Example::
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["REMOVAL_POLICIES", "Candidate", "choose_for_removal"]
 
@@ -36,36 +37,61 @@ REMOVAL_POLICIES = ("OldestScalingConfiguration", "OldestInstance", "NewestInsta
 _NO_CONFIGURATION = 1 << 62
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Candidate:
-    """One instance of the group. ``joined`` orders by join time; ``configuration_age``
-    orders configurations by creation (lower is older; None for attached instances)."""
-
+class _CandidateFields(NamedTuple):
     instance_id: str
     zone: str
     joined: int
-    configuration_age: int | None = None
-    removable: bool = True
+    configuration_age: int | None
+    removable: bool
 
-    def __post_init__(self) -> None:
-        if not self.instance_id:
+
+class Candidate(_CandidateFields):
+    """One instance of the group. ``joined`` orders by join time; ``configuration_age``
+    orders configurations by creation (lower is older; None for attached instances).
+
+    A named tuple (keyword arguments only): a scale-in builds one per member of the
+    group, and a tuple is several times cheaper to build than a frozen dataclass.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, *, instance_id: str, zone: str, joined: int, configuration_age: int | None = None,
+        removable: bool = True,
+    ) -> Candidate:
+        if not instance_id:
             raise ValueError("instance_id: must not be empty")
+        return super().__new__(cls, instance_id, zone, joined, configuration_age, removable)
 
 
-def _rank(candidate: Candidate, policies: Sequence[str]) -> tuple[int, ...]:
-    key: list[int] = []
+def _ranked(candidates: Sequence[Candidate], policies: Sequence[str]) -> list[Candidate]:
+    """The removable candidates in removal order: the policies in order, then the join order.
+
+    Stable sorts from the least significant key to the most (C-level keys, no key tuple
+    per candidate): the same order as sorting by the tuple of all keys.
+    """
     for policy in policies:
-        if policy == "OldestScalingConfiguration":
-            age = candidate.configuration_age
-            key.append(_NO_CONFIGURATION if age is None else age)
-        elif policy == "OldestInstance":
-            key.append(candidate.joined)
-        elif policy == "NewestInstance":
-            key.append(-candidate.joined)
-        else:
+        if policy not in REMOVAL_POLICIES:
             raise ValueError(f"policies: unknown removal policy {policy!r}")
-    key.append(candidate.joined)
-    return tuple(key)
+    ranked = [c for c in candidates if c.removable]
+    ranked.sort(key=_joined)
+    for policy in reversed(policies):
+        if policy == "NewestInstance":
+            ranked.sort(key=_joined, reverse=True)  # reverse keeps equal keys in order (stable)
+        elif policy == "OldestScalingConfiguration":
+            if len({c.configuration_age for c in ranked}) > 1:
+                ranked.sort(key=_configuration_rank)
+        else:  # OldestInstance
+            ranked.sort(key=_joined)
+    return ranked
+
+
+def _configuration_rank(candidate: Candidate) -> int:
+    age = candidate.configuration_age
+    return _NO_CONFIGURATION if age is None else age
+
+
+_joined = operator.attrgetter("joined")
 
 
 def choose_for_removal(
@@ -78,7 +104,7 @@ def choose_for_removal(
     """The ids of up to ``count`` instances to remove, in removal order."""
     if count < 0:
         raise ValueError(f"count: must be >= 0, got {count}")
-    ranked = sorted((c for c in candidates if c.removable), key=lambda c: _rank(c, policies))
+    ranked = _ranked(candidates, policies)
     if not balance:
         return [c.instance_id for c in ranked[:count]]
     zone_sizes: dict[str, int] = {}

@@ -32,7 +32,7 @@ from typing import Protocol, runtime_checkable
 
 from autoscaler.clock import ensure_utc
 
-__all__ = ["MetricSample", "MetricSource", "MetricsError", "SampleStatus"]
+__all__ = ["MetricSample", "MetricSource", "MetricsError", "SampleStatus", "frozen_vector"]
 
 
 class MetricsError(ValueError):
@@ -52,8 +52,28 @@ class SampleStatus(enum.Enum):
     ERROR = "error"  # the source could not be asked or answered garbage
 
 
-def _freeze(values: Mapping[str, float]) -> Mapping[str, float]:
-    return MappingProxyType(dict(values))
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+_checked: list[Mapping[str, float] | None] = [None]
+"""The last mapping :func:`frozen_vector` made: a read-only view of a private copy whose
+values were found finite, so a sample given the very same view need not check again."""
+
+
+def frozen_vector(values: Mapping[str, float]) -> Mapping[str, float]:
+    """A read-only copy of per-instance ``values``, checked finite (ValueError names the bad one).
+
+    A source that passes the same vector to several samples (a value held between
+    reads) makes it once with this: the samples then skip the check.
+    """
+    if not values:
+        return _EMPTY
+    copy = dict(values)
+    if not all(map(math.isfinite, copy.values())):  # one C loop; name the bad one below
+        for key, item in copy.items():
+            if not math.isfinite(item):
+                raise ValueError(f"per_instance[{key!r}]: must be finite (got {item})")
+    frozen = MappingProxyType(copy)
+    _checked[0] = frozen
+    return frozen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,19 +89,22 @@ class MetricSample:
 
     status: SampleStatus
     value: float | None = None
-    per_instance: Mapping[str, float] = field(default_factory=lambda: _freeze({}))
+    per_instance: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     timestamp: datetime | None = None
     reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.timestamp is not None:
             object.__setattr__(self, "timestamp", ensure_utc(self.timestamp, field="timestamp"))
-        if not isinstance(self.per_instance, MappingProxyType):
-            object.__setattr__(self, "per_instance", _freeze(self.per_instance))
         if self.value is not None and not math.isfinite(self.value):
             raise ValueError(f"value: must be finite (got {self.value})")
-        if not all(map(math.isfinite, self.per_instance.values())):  # one C loop; name the bad one below
-            for key, item in self.per_instance.items():
+        vector = self.per_instance
+        if vector is _checked[0] or vector is _EMPTY:
+            pass  # made (and checked) by frozen_vector
+        elif not isinstance(vector, MappingProxyType):
+            object.__setattr__(self, "per_instance", frozen_vector(vector))
+        elif not all(map(math.isfinite, vector.values())):  # a caller's own view: checked each time
+            for key, item in vector.items():
                 if not math.isfinite(item):
                     raise ValueError(f"per_instance[{key!r}]: must be finite (got {item})")
         if self.status is SampleStatus.OK:
@@ -99,7 +122,7 @@ class MetricSample:
     def ok(
         cls, value: float, *, timestamp: datetime | None, per_instance: Mapping[str, float] | None = None
     ) -> MetricSample:
-        return cls(status=SampleStatus.OK, value=value, timestamp=timestamp, per_instance=per_instance or {})
+        return cls(status=SampleStatus.OK, value=value, timestamp=timestamp, per_instance=per_instance or _EMPTY)
 
     @classmethod
     def missing(cls, reason: str, *, timestamp: datetime | None = None) -> MetricSample:
@@ -124,7 +147,7 @@ class MetricSample:
             value=value,
             timestamp=timestamp,
             reason=reason,
-            per_instance=per_instance or {},
+            per_instance=per_instance or _EMPTY,
         )
 
 

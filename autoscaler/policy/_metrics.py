@@ -79,19 +79,25 @@ def measured_count(snapshot: GroupSnapshot, ref: MetricRef) -> int | None:
     sample = snapshot.metrics.get(ref)
     if sample is None or not sample.per_instance:
         return None
-    return sum(1 for k in sample.per_instance if k not in snapshot.not_serving)
+    not_serving = snapshot.not_serving
+    if not not_serving:  # a group at rest: every instance of the vector serves
+        return len(sample.per_instance)
+    return sum(1 for k in sample.per_instance if k not in not_serving)
 
 
 def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: frozenset[str]) -> float | None:
     if statistic is Statistic.SUM:
         return math.fsum(vector.values())
-    values = [v for k, v in vector.items() if k not in not_serving]
+    values = list(vector.values()) if not not_serving else [v for k, v in vector.items() if k not in not_serving]
     if not values:
         return None
-    if any(math.isnan(v) for v in values):
-        return math.nan
     if statistic is Statistic.AVERAGE:
-        return math.fsum(values) / len(values)
+        try:
+            return math.fsum(values) / len(values)  # NaN in, NaN out
+        except ValueError:  # inf + -inf
+            return math.nan
+    if any(map(math.isnan, values)):
+        return math.nan
     if statistic is Statistic.MINIMUM:
         return min(values)
     return max(values)

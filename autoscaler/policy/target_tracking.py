@@ -127,7 +127,7 @@ class TargetTrackingPolicy:
             ratio = raw / active if active else (math.inf if raw > 0 else 1.0)
             in_band = abs(ratio - 1.0) <= self.tolerance + _EPSILON
             if in_band:
-                limits.append(Limit(LimitKind.TOLERANCE, f"{metric.ref.label}: ratio {ratio:.3f} in the band"))
+                limits.append(Limit(LimitKind.TOLERANCE, _in_band_text(metric.ref.label, ratio)))
             wanted = active if in_band else ceil_tolerant(raw)
             if best is None or wanted > best[0]:
                 best = (wanted, metric, value, in_band, basis)
@@ -137,11 +137,14 @@ class TargetTrackingPolicy:
         desired = wanted + cap.idle
         if missing and desired < cap.total:
             desired = cap.total
-        if metric.utilization:
-            formula = f"ceil({basis} * {value:g} / {metric.target_text})"
-        else:
-            formula = f"ceil({value:g} / {metric.target_text})"
-        formula += f" within ±{self.tolerance:g}: keep {wanted}" if in_band else f" = {wanted}"
+        key = (metric.utilization, basis, value, metric.target_text, self.tolerance, in_band, wanted, cap.idle,
+               desired)
+        formula = _FORMULAS.get(key)
+        if formula is None:
+            formula = _formula(*key)
+            if len(_FORMULAS) >= _TEXT_CACHE:
+                _FORMULAS.clear()
+            _FORMULAS[key] = formula
         return self._settle(snapshot, memory, desired, formula, tuple(values), limits)
 
     def _hold(
@@ -167,7 +170,6 @@ class TargetTrackingPolicy:
             target = self._scale_in_target(snapshot, new_memory, desired, limits)
             if target < total:
                 acted = new_memory.evolve(scale_ins=(*new_memory.scale_ins, (snapshot.now, total - target)))
-        formula = f"{formula} active + {snapshot.capacity.idle} idle = {desired}"
         return Proposal(
             policy=self.name, kind=PolicyKind.TARGET_TRACKING, memory=new_memory, target=target,
             metrics=values, formula=formula, limits=tuple(limits), acted_memory=acted,
@@ -202,6 +204,32 @@ class TargetTrackingPolicy:
                 ))
                 target = floor
         return target
+
+
+_TEXT_CACHE = 4096
+_FORMULAS: dict[tuple[bool, int, float, str, float, bool, int, int, int], str] = {}
+_IN_BAND: dict[tuple[str, float], str] = {}
+"""The explanation texts of recent evaluations: a metric held on the evaluation grid (a
+5-minute series read every minute) or a group at rest repeats them, and formatting
+floats is a sizable part of an evaluation."""
+
+
+def _formula(utilization: bool, basis: int, value: float, target_text: str, tolerance: float, in_band: bool,
+             wanted: int, idle: int, desired: int) -> str:
+    """How the proposal was computed, e.g. ``ceil(3 * 80 / 60) = 4 active + 0 idle = 4``."""
+    formula = f"ceil({basis} * {value:g} / {target_text})" if utilization else f"ceil({value:g} / {target_text})"
+    formula += f" within ±{tolerance:g}: keep {wanted}" if in_band else f" = {wanted}"
+    return f"{formula} active + {idle} idle = {desired}"
+
+
+def _in_band_text(label: str, ratio: float) -> str:
+    key = (label, ratio)
+    text = _IN_BAND.get(key)
+    if text is None:
+        if len(_IN_BAND) >= _TEXT_CACHE:
+            _IN_BAND.clear()
+        text = _IN_BAND[key] = f"{label}: ratio {ratio:.3f} in the band"
+    return text
 
 
 def _remember(memory: PolicyMemory, snapshot: GroupSnapshot, desired: int, limit: ScaleInLimit) -> PolicyMemory:

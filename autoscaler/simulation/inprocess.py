@@ -86,6 +86,7 @@ class InProcessEss:
         if activity_page is not None and activity_page < 1:
             raise ValueError(f"activity_page: must be >= 1 or None (got {activity_page})")
         self.service = service
+        self._clock = service.clock
         self._activity_page = activity_page
         self._exclusive = exclusive
         self._generation = 0
@@ -126,8 +127,8 @@ class InProcessEss:
         With ``exclusive``, a second advance to the same time with no call in between
         has nothing to run (the first ran every event due by then), so it is skipped.
         """
-        now = self.service.clock.now()
-        if self._exclusive and now == self._settled_at:
+        now = self._clock.now()
+        if now == self._settled_at and self._exclusive:
             return self._generation
         if self.service.advance(now) or not self._exclusive:
             self._generation += 1
@@ -245,7 +246,7 @@ class InProcessEss:
         answer only once it passes the oldest activity listed.
         """
         generation = self._current()  # events due now run here, and are noticed
-        since = ensure_utc(self.service.clock.now(), field="clock.now()") - self._history
+        since = ensure_utc(self._clock.now(), field="clock.now()") - self._history
         cached = self._newest.get((group_id, page))
         if cached is not None and cached[0] == generation and self._exclusive and since >= cached[1] \
                 and (cached[2] is None or cached[2] >= since):

@@ -255,7 +255,8 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
     # depends on the group (the replay's does), instead of gathering both.
     ticker = ReplayTicker(group_settings, api=api, metrics=DirectRouter(source),
                           refs=sorted(policy.metric_refs, key=str), evaluator=policy.decide,
-                          actuator=EssActuator(api, state), state=state, on_view=_ignore_view)
+                          actuator=EssActuator(api, state), state=state, on_view=_ignore_view,
+                          generation=api.generation)
     return _Run(clock=clock, service=service, api=api, ticker=ticker, source=source, group_id=group_id,
                 state=state)
 
@@ -300,23 +301,29 @@ async def _minutes(run: _Run, trace: Trace, capacity: float, progress: Progress 
 ]:
     """The minute loop: advance, tick, record (see the module docstring)."""
     n = int(trace.demand.size)
-    totals = np.empty(n, dtype=np.int64)
-    servings = np.empty(n, dtype=np.int64)
-    utils = np.empty(n, dtype=np.float64)
+    # Plain lists in the loop (a numpy item read or write costs more than the list's, and a
+    # numpy float would travel on into the metric sample and the policy's arithmetic).
+    totals = [0] * n
+    servings = [0] * n
+    utils = [0.0] * n
     values = trace.demand.tolist()
     decisions: list[DecisionRecord] = []
     start = datetime.fromtimestamp(trace.start, UTC)
+    minute = timedelta(seconds=GRID)
     total, serving_ids = _serving(run)
     step = max(1, n // 200)
+    ticker, source, clock = run.ticker, run.source, run.clock
+    now = start
     for m in range(n):
         if m:
-            now = start + timedelta(seconds=GRID * m)
-            run.clock.set(now)
-            run.source.set(100.0 * utils[m - 1], at=now, instances=serving_ids)
-            report = await run.ticker.tick(now)
-            record = _record(report, m)
-            if record is not None:
-                decisions.append(record)
+            now += minute
+            clock.set(now)
+            source.set(100.0 * utils[m - 1], at=now, instances=serving_ids)
+            report = await ticker.tick(now)
+            if report.decision.action is not Action.NONE:
+                record = _record(report, m)
+                if record is not None:
+                    decisions.append(record)
             total, serving_ids = _serving(run)
         serving = len(serving_ids)
         totals[m], servings[m] = total, serving
@@ -325,7 +332,8 @@ async def _minutes(run: _Run, trace: Trace, capacity: float, progress: Progress 
             progress(m, n)
     if progress is not None:
         progress(n, n)
-    return totals, servings, utils, decisions
+    return (np.array(totals, dtype=np.int64), np.array(servings, dtype=np.int64),
+            np.array(utils, dtype=np.float64), decisions)
 
 
 async def replay_async(

@@ -29,14 +29,15 @@ Example::
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from autoscaler.controller.snapshot import GroupView, observe
 from autoscaler.controller.tick import GroupTicker, MetricRouter
 from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance
-from autoscaler.metrics import MetricSample
+from autoscaler.metrics import MetricSample, frozen_vector
 from autoscaler.policy.model import MetricRef
 from autoscaler.policy.model import MetricSource as SourceKind
 
@@ -56,6 +57,7 @@ class UtilisationSource:
         self.measured_at: datetime | None = None
         self.instances: tuple[str, ...] = ()
         self._per_instance = per_instance
+        self._vector: tuple[float, tuple[str, ...], Mapping[str, float]] | None = None
 
     def __repr__(self) -> str:
         return f"UtilisationSource(value={self.value:.3f}, measured_at={self.measured_at})"
@@ -69,8 +71,17 @@ class UtilisationSource:
     async def query(self, ref: str, *, now: datetime) -> MetricSample:
         if self.measured_at is None:
             return MetricSample.missing("no minute has ended yet")
-        per_instance = dict.fromkeys(self.instances, self.value) if self._per_instance else None
+        per_instance = self._vector_now() if self._per_instance else None
         return MetricSample.ok(self.value, timestamp=self.measured_at, per_instance=per_instance)
+
+    def _vector_now(self) -> Mapping[str, float]:
+        """One value per serving instance, as a read-only mapping reused while neither changes
+        (a 5-minute metric held on the minute grid, a group at rest: most minutes)."""
+        cached = self._vector
+        if cached is None or cached[0] != self.value or cached[1] is not self.instances:
+            cached = self._vector = (self.value, self.instances,
+                                     frozen_vector(dict.fromkeys(self.instances, self.value)))
+        return cached[2]
 
 
 class DirectRouter(MetricRouter):
@@ -99,10 +110,14 @@ class _Observed:
               activities: Sequence[ScalingActivity], warm_after: datetime) -> bool:
         """True when :func:`observe` would give an equal view: the same model objects, and no
         creation time in ``(self.warm_after, warm_after]`` (``created > warm_after`` unchanged)."""
-        return (group is self.group and len(instances) == len(self.instances)
-                and len(activities) == len(self.activities)
+        return (len(instances) == len(self.instances) and self.still_but_instances(group, activities, warm_after)
+                and all(map(operator.is_, instances, self.instances)))
+
+    def still_but_instances(self, group: ScalingGroup, activities: Sequence[ScalingActivity],
+                            warm_after: datetime) -> bool:
+        """:meth:`still` for the instances known to be the same models."""
+        return (group is self.group and len(activities) == len(self.activities)
                 and self.warm_after <= warm_after and (self.next_flip is None or warm_after < self.next_flip)
-                and all(map(operator.is_, instances, self.instances))
                 and all(map(operator.is_, activities, self.activities)))
 
 
@@ -112,9 +127,20 @@ def _next_flip(instances: Sequence[ScalingInstance], warm_after: datetime) -> da
 
 
 class ReplayTicker(GroupTicker):
-    """:class:`GroupTicker` whose reads are sequential (see the module docstring)."""
+    """:class:`GroupTicker` whose reads are sequential (see the module docstring).
+
+    ``generation`` (keyword, optional): the in-process client's
+    :meth:`~autoscaler.simulation.inprocess.InProcessEss.generation`. While it is
+    unchanged the client answers the very same instance models, so the view's reuse
+    check compares the number instead of every instance.
+    """
 
     _observed: _Observed | None = None
+    _observed_generation: int | None = None
+
+    def __init__(self, *args: Any, generation: Callable[[], int] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._generation = generation
 
     async def observe(self, now: datetime) -> GroupView:
         gid = self.settings.group_id
@@ -125,9 +151,15 @@ class ReplayTicker(GroupTicker):
             raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")
         warm_after = now - self.settings.warmup
         seen = self._observed
-        if seen is not None and seen.still(groups[0], instances, activities, warm_after):
-            return seen.view
+        generation = None if self._generation is None else self._generation()
+        if seen is not None:
+            if generation is not None and generation == self._observed_generation:
+                if seen.still_but_instances(groups[0], activities, warm_after):
+                    return seen.view
+            elif seen.still(groups[0], instances, activities, warm_after):
+                return seen.view
         view = observe(groups[0], instances, activities, now=now, warmup=self.settings.warmup)
         self._observed = _Observed(groups[0], tuple(instances), tuple(activities), warm_after,
                                    _next_flip(instances, warm_after), view)
+        self._observed_generation = generation
         return view

@@ -86,3 +86,25 @@ def test_balance_takes_each_instance_from_a_fullest_zone(cands: list[Candidate],
         zone = next(c.zone for c in remaining if c.instance_id == instance_id)
         assert sizes[zone] == max(sizes[z] for z in open_zones)
         remaining = [c for c in remaining if c.instance_id != instance_id]
+
+
+def _reference_order(cands: list[Candidate], pol: list[str]) -> list[str]:
+    """The ranking as the docstring states it: one key tuple per candidate (policies, then join order)."""
+    def key(c: Candidate) -> tuple[int, ...]:
+        parts = []
+        for p in pol:
+            if p == "OldestScalingConfiguration":
+                parts.append(1 << 62 if c.configuration_age is None else c.configuration_age)
+            else:
+                parts.append(c.joined if p == "OldestInstance" else -c.joined)
+        return (*parts, c.joined)
+    return [c.instance_id for c in sorted((c for c in cands if c.removable), key=key)]
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(0, 3)), st.booleans()), max_size=30),
+       st.lists(st.sampled_from(REMOVAL_POLICIES), max_size=3))
+def test_the_order_is_that_of_the_key_tuples_even_with_equal_join_orders(
+        rows: list[tuple[int, int | None, bool]], pol: list[str]) -> None:
+    cands = [Candidate(instance_id=f"i-{n}", zone="z1", joined=joined, configuration_age=age, removable=removable)
+             for n, (joined, age, removable) in enumerate(rows)]
+    assert choose_for_removal(cands, len(cands), pol) == _reference_order(cands, pol)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import pytest
 
-from autoscaler.metrics import MetricSample, MetricSource, SampleStatus, SyntheticWorkload
+from autoscaler.metrics import MetricSample, MetricSource, SampleStatus, SyntheticWorkload, frozen_vector
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -54,3 +56,26 @@ def test_the_sources_satisfy_the_protocol() -> None:
     from autoscaler.metrics import WorkloadShape
 
     assert isinstance(SyntheticWorkload(WorkloadShape(), rng=np.random.default_rng(0)), MetricSource)
+
+
+def test_frozen_vector_is_a_checked_read_only_copy_shared_by_samples() -> None:
+    values = {"i-1": 50.0, "i-2": 70.0}
+    vector = frozen_vector(values)
+    values["i-3"] = math.nan  # the caller's dict is not the vector
+    first = MetricSample.ok(60.0, timestamp=None, per_instance=vector)
+    second = MetricSample.ok(60.0, timestamp=None, per_instance=vector)
+    assert first.per_instance is vector and second.per_instance is vector
+    assert dict(vector) == {"i-1": 50.0, "i-2": 70.0}
+    with pytest.raises(TypeError):
+        vector["i-1"] = 0.0  # type: ignore[index]
+    with pytest.raises(ValueError, match=r"per_instance\['i-3'\]"):
+        frozen_vector(values)
+
+
+def test_a_callers_own_read_only_view_is_checked_every_time() -> None:
+    backing = {"i-1": 50.0}
+    view = MappingProxyType(backing)
+    MetricSample.ok(50.0, timestamp=None, per_instance=view)
+    backing["i-2"] = math.inf  # the caller changed what its view shows
+    with pytest.raises(ValueError, match=r"per_instance\['i-2'\]"):
+        MetricSample.ok(50.0, timestamp=None, per_instance=view)
