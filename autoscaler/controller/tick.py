@@ -112,6 +112,11 @@ class TickReport:
         return self.decision.direction
 
 
+_NO_CHANGE = Outcome(result=Result.NO_CHANGE)
+_SUPPRESSED = Outcome(result=Result.SUPPRESSED)
+"""The outcomes of a tick that wanted no action (frozen: shared by every such tick)."""
+
+
 def window_start(now: datetime, interval: timedelta) -> datetime:
     """The evaluation window containing ``now`` (epoch-aligned), part of the ClientToken."""
     step = interval.total_seconds()
@@ -206,7 +211,7 @@ class GroupTicker:
         if gate is None and care is not None and care.activity_started:
             gate = "a care activity started this tick"
         if decision.action is Action.NONE:
-            outcome = Outcome(result=Result.SUPPRESSED if decision.limits else Result.NO_CHANGE)
+            outcome = _SUPPRESSED if decision.limits else _NO_CHANGE
         elif gate is not None:
             outcome = Outcome(result=Result.SUPPRESSED, error=gate)
         else:

@@ -238,6 +238,31 @@ class InProcessEss:
                                "ScalingActivity")
         return found if limit is None else found[:limit]
 
+    def repeat_reads(self, group_id: str, generation: int) -> bool:
+        """True when a tick's three reads of the group (the group, its instances, its newest
+        activities) would answer now the very models they answered at ``generation``; they
+        are then counted in :attr:`calls` as answered, and the caller reuses what it derived.
+
+        Only with ``exclusive`` (else False): the models change only with the generation,
+        and the activity page also with the history cut (as :meth:`_newest_activities`).
+        """
+        if not self._exclusive or self._activity_page is None or self._current() != generation:
+            return False
+        # The tick reads its activities with limit=50 (DEFAULT_ACTIVITY_PAGE): the page it got.
+        cached = self._newest.get((group_id, min(DEFAULT_ACTIVITY_PAGE, self._activity_page)))
+        listed = self._lists.get(group_id)
+        group = self._groups.get(group_id)
+        if cached is None or cached[0] != generation or listed is None or listed[0] != generation \
+                or group is None or group[0] != generation:
+            return False
+        since = ensure_utc(self._clock.now(), field="clock.now()") - self._history
+        if not (since >= cached[1] and (cached[2] is None or cached[2] >= since)):
+            return False
+        calls = self.calls
+        for action in ("DescribeScalingGroups", "DescribeScalingInstances", "DescribeScalingActivities"):
+            calls[action] = calls.get(action, 0) + 1
+        return True
+
     def _newest_activities(self, group_id: str, page: int) -> list[ScalingActivity]:
         """``service.scaling_activities(group_id, limit=page)``, reused while it cannot have changed.
 

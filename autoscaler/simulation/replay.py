@@ -256,7 +256,7 @@ def _build(trace: Trace, policy: PolicySet, settings: ReplaySettings, capacity: 
     ticker = ReplayTicker(group_settings, api=api, metrics=DirectRouter(source),
                           refs=sorted(policy.metric_refs, key=str), evaluator=policy.decide,
                           actuator=EssActuator(api, state), state=state, on_view=_ignore_view,
-                          generation=api.generation)
+                          generation=api.generation, repeat_reads=api.repeat_reads)
     return _Run(clock=clock, service=service, api=api, ticker=ticker, source=source, group_id=group_id,
                 state=state)
 

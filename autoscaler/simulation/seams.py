@@ -129,28 +129,35 @@ def _next_flip(instances: Sequence[ScalingInstance], warm_after: datetime) -> da
 class ReplayTicker(GroupTicker):
     """:class:`GroupTicker` whose reads are sequential (see the module docstring).
 
-    ``generation`` (keyword, optional): the in-process client's
-    :meth:`~autoscaler.simulation.inprocess.InProcessEss.generation`. While it is
-    unchanged the client answers the very same instance models, so the view's reuse
-    check compares the number instead of every instance.
+    ``generation`` and ``repeat_reads`` (keywords, optional): the in-process client's
+    :meth:`~autoscaler.simulation.inprocess.InProcessEss.generation` and
+    :meth:`~autoscaler.simulation.inprocess.InProcessEss.repeat_reads`. While the
+    generation is unchanged the client answers the very same models, so the reads are
+    answered by the previous view (and counted as made) when the warm-up split holds.
     """
 
     _observed: _Observed | None = None
     _observed_generation: int | None = None
 
-    def __init__(self, *args: Any, generation: Callable[[], int] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, generation: Callable[[], int] | None = None,
+                 repeat_reads: Callable[[str, int], bool] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._generation = generation
+        self._repeat_reads = repeat_reads
 
     async def observe(self, now: datetime) -> GroupView:
         gid = self.settings.group_id
+        warm_after = now - self.settings.warmup
+        seen = self._observed
+        if seen is not None and self._repeat_reads is not None and self._observed_generation is not None \
+                and seen.warm_after <= warm_after and (seen.next_flip is None or warm_after < seen.next_flip) \
+                and self._repeat_reads(gid, self._observed_generation):
+            return seen.view
         groups = await self._api.describe_scaling_groups(scaling_group_ids=[gid])
         instances = await self._api.describe_scaling_instances(scaling_group_id=gid)
         activities = await self._api.describe_scaling_activities(scaling_group_id=gid, limit=50)
         if not groups:
             raise LookupError(f"scaling group {gid} ({self.settings.name}) does not exist")
-        warm_after = now - self.settings.warmup
-        seen = self._observed
         generation = None if self._generation is None else self._generation()
         if seen is not None:
             if generation is not None and generation == self._observed_generation:
