@@ -208,3 +208,41 @@ def test_the_replay_ticker_reuses_a_view_only_until_a_warm_up_ends() -> None:
         state.close()
 
     asyncio.run(scenario())
+
+
+def test_the_replay_ticker_with_the_client_hooks_sees_what_a_fresh_ticker_sees() -> None:
+    """The reads answered from the previous view (repeat_reads) equal real reads: through a launch,
+    its warm-up, a scale-in, and the history cut passing the activities while nothing else changes."""
+    async def scenario() -> None:
+        clock = VirtualClock(T0)
+        service = EssService(clock, settings=EmulatorSettings(launch_seconds=30, removal_seconds=0))
+        gid = _group(service, clock)
+        api = InProcessEss(service, exclusive=True, activity_page=2)
+        rule = await api.create_scaling_rule(gid, adjustment_type="TotalCapacity", adjustment_value=5)
+        settings = GroupSettings(group_id=gid, name="web", warmup=timedelta(seconds=120))
+        state = StateStore(":memory:")
+        common = {"api": api, "metrics": MetricRouter({}), "refs": (), "actuator": ShadowActuator(),
+                  "state": state, "evaluator": recommended_policy().decide}
+        ticker = ReplayTicker(settings, generation=api.generation, repeat_reads=api.repeat_reads,
+                              **common)  # type: ignore[arg-type]
+        history = timedelta(days=service.settings.activity_history_days)
+        steps = [timedelta(seconds=20)] * 12 + [history - timedelta(seconds=300)] + [timedelta(seconds=60)] * 8
+        before = dict(api.calls)
+        for n, step in enumerate(steps):
+            if n == 0:
+                await api.execute_scaling_rule(rule.scaling_rule_ari, client_token="r-1")
+            if n == 10:
+                await api.modify_scaling_rule(rule.scaling_rule_id, AdjustmentType="TotalCapacity",
+                                              AdjustmentValue=3)
+                await api.execute_scaling_rule(rule.scaling_rule_ari, client_token="r-2")
+            view = await ticker.observe(clock.now())
+            fresh = await GroupTicker(settings, **common).observe(clock.now())  # type: ignore[arg-type]
+            assert view == fresh, f"step {n}"
+            clock.advance(step)
+        # Every observe counts its three reads, answered from the view or not (plus the fresh tickers').
+        for action in ("DescribeScalingGroups", "DescribeScalingInstances", "DescribeScalingActivities"):
+            assert api.calls[action] - before.get(action, 0) == 2 * len(steps)
+        assert fresh.activities == ()  # the history cut passed them all
+        state.close()
+
+    asyncio.run(scenario())
