@@ -17,7 +17,7 @@ from autoscaler.emulator._state import ActivityRecord, GroupRecord, ScalingInsta
 from autoscaler.emulator.activities import capacity
 from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance
 
-__all__ = ["activity_model", "group_model", "instance_model"]
+__all__ = ["INSTANCE_MODEL_FIELDS", "activity_model", "group_model", "instance_model"]
 
 
 def group_model(state: State, group: GroupRecord) -> ScalingGroup:
@@ -35,6 +35,12 @@ def group_model(state: State, group: GroupRecord) -> ScalingGroup:
         protected_capacity=counts.protected, multi_az_policy=group.multi_az_policy,
         scaling_policy=group.scaling_policy, creation_time=group.creation_time,
     )
+
+
+INSTANCE_MODEL_FIELDS = ("instance_id", "group_id", "configuration_id", "health_status", "lifecycle_state",
+                         "creation_time", "creation_type", "zone", "load_balancer_weight")
+"""The fields of a :class:`ScalingInstanceRecord` that :func:`instance_model` reads: the
+model changes exactly when one of them does (a cache key for in-process readers)."""
 
 
 def instance_model(inst: ScalingInstanceRecord) -> ScalingInstance:

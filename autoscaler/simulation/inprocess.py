@@ -38,14 +38,13 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from autoscaler.clock import ensure_utc
-from autoscaler.emulator.describe import instance_model
+from autoscaler.emulator.describe import INSTANCE_MODEL_FIELDS, instance_model
 from autoscaler.emulator.service import EssService
 from autoscaler.ess import NotFoundError
 from autoscaler.ess.client import RuleRef
@@ -58,6 +57,7 @@ DEFAULT_ACTIVITY_PAGE = 50
 """The largest page DescribeScalingActivities answers (PageSize <= 50)."""
 
 _PAGE_SIZE = 50
+_MODEL_KEY = operator.attrgetter(*INSTANCE_MODEL_FIELDS)
 
 M = TypeVar("M", ScalingGroup, ScalingInstance, ScalingActivity, ScalingRule)
 
@@ -99,7 +99,6 @@ class InProcessEss:
         self._instances: dict[str, tuple[tuple[Any, ...], ScalingInstance]] = {}
         # (group, page) -> (generation, the history cut used, the oldest start listed, the models)
         self._newest: dict[tuple[str, int], tuple[int, datetime, datetime | None, list[ScalingActivity]]] = {}
-        self._record_key: Callable[[Any], tuple[Any, ...]] | None = None
 
     def __repr__(self) -> str:
         return f"InProcessEss({self.service!r})"
@@ -208,10 +207,7 @@ class InProcessEss:
         members = service.state.group_members(group_id)
         if not members:
             return []
-        key_of = self._record_key
-        if key_of is None:
-            # Every field of the emulator's record: any change rebuilds the model.
-            key_of = self._record_key = operator.attrgetter(*(f.name for f in dataclasses.fields(members[0])))
+        key_of = _MODEL_KEY  # the fields the model reads: any change rebuilds it
         for record in members:
             key = key_of(record)
             hit = cache.get(record.instance_id)
