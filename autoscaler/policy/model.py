@@ -73,7 +73,7 @@ class MetricSource(StrEnum):
     SYNTHETIC = "synthetic"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MetricRef:
     """A source-neutral name of a metric: the key of :attr:`GroupSnapshot.metrics`.
 
@@ -93,6 +93,13 @@ class MetricRef:
 
     def __hash__(self) -> int:  # looked up at every tick: hash once
         return self._hash
+
+    def __eq__(self, other: object) -> bool:  # the dataclass's, without building two tuples per lookup
+        if self is other:
+            return True
+        if not isinstance(other, MetricRef):
+            return NotImplemented
+        return self._hash == other._hash and self.source == other.source and self.key == other.key
 
     @classmethod
     def prometheus(cls, query: str) -> MetricRef:
