@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from autoscaler.controller.actuator import Actuator, Outcome, Result
 from autoscaler.controller.alerts import AlertGate, apply_floor
@@ -94,9 +95,11 @@ class MetricRouter:
         return out
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TickReport:
-    """What one tick saw, decided and did (for logs, metrics, the live view, replays)."""
+class TickReport(NamedTuple):
+    """What one tick saw, decided and did (for logs, metrics, the live view, replays).
+
+    A named tuple (built once per tick; build it with keywords), like the policy's records.
+    """
 
     group_id: str
     now: datetime

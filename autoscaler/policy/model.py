@@ -8,9 +8,10 @@ returns a :class:`Proposal` that carries the memory to keep. Nothing here reads 
 clock or does I/O, so a replay of a month of minutes gives exactly the decisions
 the live controller would have made.
 
-Inputs (:class:`GroupCapacity`, :class:`GroupSnapshot`) are frozen, validated
-dataclasses. The per-tick records (:class:`PolicyMemory`, :class:`Proposal`,
-:class:`Decision` and their parts) are ``NamedTuple`` s: just as immutable, and about
+:class:`GroupCapacity` is a frozen, validated dataclass (built when the group
+changes). The per-tick records (:class:`GroupSnapshot`, :class:`MetricSample`,
+:class:`PolicyMemory`, :class:`Proposal`, :class:`Decision` and their parts) are
+``NamedTuple`` s (the snapshot validated and keyword-only): just as immutable, and about
 three times cheaper to build than frozen dataclasses (whose ``__init__`` goes
 through ``object.__setattr__`` for every field), which matters on a replay of tens
 of thousands of ticks. Build them with keywords. No pydantic here: it is only used
@@ -117,8 +118,7 @@ class MetricRef:
         return self.label
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MetricSample:
+class MetricSample(NamedTuple):
     """One reading of a metric: a scalar ``value``, per-instance values, or both.
 
     ``per_instance`` maps instance ids to values (a Prometheus vector by instance);
@@ -173,8 +173,19 @@ class GroupCapacity:
         return min(self.total, self.standby + self.protected)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupSnapshot:
+_NO_RULES: Mapping[str, int | None] = MappingProxyType({})
+
+
+class _SnapshotFields(NamedTuple):
+    now: datetime
+    capacity: GroupCapacity
+    metrics: Mapping[MetricRef, MetricSample]
+    not_serving: frozenset[str]
+    rule_cooldowns: Mapping[str, int | None]
+    cooldown_until: datetime | None
+
+
+class GroupSnapshot(_SnapshotFields):
     """Everything a policy may look at, taken at ``now`` (aware UTC).
 
     ``not_serving`` holds the ids of warming and standby instances, whose
@@ -182,18 +193,24 @@ class GroupSnapshot:
     rule's ARI to its own Cooldown (None when the rule has none), as read from ESS.
     ``cooldown_until`` is the group's cooldown as the controller knows it from the
     completion of its last alarm or rule activity.
+
+    Built once per tick: a named tuple (keywords only, validated), not a frozen dataclass.
     """
 
-    now: datetime
-    capacity: GroupCapacity
-    metrics: Mapping[MetricRef, MetricSample] = field(default_factory=dict)
-    not_serving: frozenset[str] = frozenset()
-    rule_cooldowns: Mapping[str, int | None] = field(default_factory=dict)
-    cooldown_until: datetime | None = None
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        if self.now.tzinfo is None:
+    def __new__(
+        cls, *, now: datetime, capacity: GroupCapacity, metrics: Mapping[MetricRef, MetricSample] | None = None,
+        not_serving: frozenset[str] = frozenset(), rule_cooldowns: Mapping[str, int | None] | None = None,
+        cooldown_until: datetime | None = None,
+    ) -> GroupSnapshot:
+        if now.tzinfo is None:
             raise ValueError("GroupSnapshot.now: naive datetime (a timezone is required)")
+        return tuple.__new__(cls, (now, capacity, _NO_METRICS if metrics is None else metrics, not_serving,
+                                   _NO_RULES if rule_cooldowns is None else rule_cooldowns, cooldown_until))
+
+
+_NO_METRICS: Mapping[MetricRef, MetricSample] = MappingProxyType({})
 
 
 class PolicyMemory(NamedTuple):
