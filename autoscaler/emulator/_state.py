@@ -346,12 +346,16 @@ class Event:
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+_ID_PAIRS = tuple(a + b for a in _ID_ALPHABET for b in _ID_ALPHABET)
+
+
 def _base36(value: int, width: int) -> str:
+    """``value`` in base 36, left-padded with zeros to ``width`` (two digits per step)."""
     digits: list[str] = []
     while value:
-        value, rem = divmod(value, 36)
-        digits.append(_ID_ALPHABET[rem])
-    return "".join(reversed(digits)).rjust(width, "0")
+        value, rem = divmod(value, 1296)
+        digits.append(_ID_PAIRS[rem])
+    return "".join(reversed(digits)).lstrip("0").rjust(width, "0")
 
 
 class State:

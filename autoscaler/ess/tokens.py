@@ -26,6 +26,7 @@ from autoscaler.ess.wire import format_timestamp
 __all__ = ["MAX_CLIENT_TOKEN_LENGTH", "client_token", "validate_client_token"]
 
 MAX_CLIENT_TOKEN_LENGTH = 64
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)  # json.dumps with these builds one per call
 
 
 def _part(value: object) -> list[str]:
@@ -40,7 +41,7 @@ def client_token(*parts: object) -> str:
     """The 64-character token of ``parts`` (str, int, float, bool, None or aware datetime)."""
     if not parts:
         raise ValueError("client_token: at least one part is required")
-    text = json.dumps([_part(p) for p in parts], separators=(",", ":"), ensure_ascii=True)
+    text = _ENCODER.encode([_part(p) for p in parts])
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 

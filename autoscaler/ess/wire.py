@@ -56,7 +56,8 @@ def _utc(value: datetime) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` (UTC)."""
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is several times faster than strftime; years are four digits from 1000 on.
+    return _utc(value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def format_minute(value: datetime) -> str:
