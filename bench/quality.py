@@ -157,7 +157,7 @@ def grid_policy(params: dict[str, float], model: WorkloadSettings) -> Predictive
         PredictiveSettings(
             target=model.target,
             boot_minutes=model.boot_minutes,
-            serialised_scale_out=False,
+            serialised_scale_out=model.ess_activity_blocks,
             noise_headroom=float(params["noise_headroom"]),
             noise_band=float(params["noise_band"]),
             forecaster=ForecasterSettings(memory_minutes=int(params["memory_minutes"])),

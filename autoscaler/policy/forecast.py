@@ -63,12 +63,14 @@ class ForecasterSettings:
     last three days); ``deseasonalised_alpha`` 1 (the latest load plus the profile's
     change); ``skill_alpha`` 0.005 (model choice over the last few hours);
     ``under_forecast_weight`` 10 (a shortfall is an overload); ``burst_quantile`` None
-    (on the shared traces it bought overload at more than the goal's cost); ``horizon``
-    and ``scale_out_from`` are set by the policy from the boot time.
+    (on the shared traces it bought overload at more than the goal's cost);
+    ``horizon``, ``scale_out_from`` and ``serialised_scale_out`` are set by the policy
+    from the boot time and whether the group serialises scale-outs.
     """
 
     horizon: int = 4
     scale_out_from: int = 1
+    serialised_scale_out: bool = False
     level_alpha: float = 0.05
     memory_minutes: int = 15
     jump_tolerance: float = 0.1
@@ -112,6 +114,11 @@ class Forecast:
     ``peak`` is the highest load expected over the whole horizon (what a scale-in must
     still cover: removed capacity cannot come back sooner); ``peak_out`` the highest
     from minute ``scale_out_from`` on (what a scale-out launched now can still serve);
+    with ``serialised_scale_out`` (the next scale-out serves only after the horizon)
+    ``peak`` covers only the minutes until ``scale_out_from`` (a scale-in does not wait
+    for a scale-out to finish: removed capacity can come back from that minute) and
+    ``peak_out`` is the load at ``scale_out_from`` or the mean load from there to the
+    end of the horizon if higher (the max of noisy per-minute bins is biased up);
     ``trigger`` the load expected at minute ``scale_out_from`` itself (whether a
     scale-out is due now: later minutes can still be served by a later decision);
     ``seasonal`` tells which model gave them; ``headroom`` is the burst ratio (>= 1)
@@ -251,8 +258,8 @@ class SeasonalForecaster:
 
     def _seasonal_model(self, minute: int, load: float) -> tuple[float, float, float, float] | None:
         """Update the profile; once a season is known return the forecast at the horizon,
-        the peak over the horizon, the peak from ``scale_out_from`` on, and the forecast
-        at ``scale_out_from``."""
+        the scale-in peak, the scale-out sizing load (see :class:`Forecast`) and the
+        forecast at ``scale_out_from``."""
         cfg = self._cfg
         season, profile, counts = cfg.season_minutes, self._profile, self._counts
         slot = minute % season
@@ -262,7 +269,15 @@ class SeasonalForecaster:
             offset = self._deseasonalised
             ahead = [profile[(slot + step) % season] for step in range(1, cfg.horizon + 1)]
             first = cfg.scale_out_from - 1
-            result = (offset + ahead[-1], offset + max(ahead), offset + max(ahead[first:]), offset + ahead[first])
+            if cfg.serialised_scale_out:
+                # A scale-in covers the minutes until a scale-out could serve again; a
+                # scale-out its first minute and, on the mean, the rest of the horizon
+                # (the max of noisy per-minute bins would be biased up).
+                rest = ahead[first:]
+                peak, out = max(ahead[: first + 1]), max(ahead[first], sum(rest) / len(rest))
+            else:
+                peak, out = max(ahead), max(ahead[first:])
+            result = (offset + ahead[-1], offset + peak, offset + out, offset + ahead[first])
         weight = cfg.season_alpha if counts[slot] else 1.0
         profile[slot] += weight * (load - profile[slot])
         counts[slot] += 1

@@ -10,10 +10,12 @@ max(1 / target_utilisation, headroom)``:
 
 - scales out when ``size(trigger) > total``, where ``trigger`` is the load forecast
   for minute ``boot + 1`` (the first a launch started now can serve), to
-  ``size(peak_out)``, the peak until the next scale-out could serve; no scale-out
-  within ``scale_out_tolerance`` of the total unless saturated;
-- otherwise scales in to ``size(peak)`` when lower, ``peak`` covering the whole
-  horizon (removed capacity cannot come back sooner than a boot);
+  ``size(peak_out)``: the trigger, or under serialised scale-outs the mean load
+  forecast until the next scale-out could serve if higher; no scale-out within
+  ``scale_out_tolerance`` of the total unless saturated;
+- otherwise scales in to ``size(peak)`` when lower, ``peak`` covering the minutes
+  until minute ``boot + 1`` (removed capacity cannot come back sooner than a boot),
+  and never below the peak of a recent short burst at 100 % (below);
 
 where ``size(load) = ceil(max(load x factor, min(load + noise_headroom x noise,
 load x factor x noise_headroom_cap)))``: the target, and also the load plus a
@@ -25,8 +27,8 @@ coarser metric are skipped). The cap keeps the noise term from sizing for more t
 ``headroom`` is the optional burst quantile (the high quantile must fit under 100 %),
 1 by default. The horizon is the boot time plus one minute; when the group serialises
 scale-outs (ESS rejects ExecuteScalingRule with ScalingActivityInProgress while
-instances launch) it is two boot times plus one, as the next chance to add capacity
-is one boot time later.
+instances launch) it is two boot times: the next scale-out can start only when this
+one is in service, and serves from minute ``2 x boot + 1``.
 
 Why these rules:
 
@@ -46,6 +48,14 @@ Why these rules:
 - A rise within ``noise_band`` times the noise is noise, not a new level: it does not
   lift the forecast at once (the noise headroom already covers it), so a one-minute
   spike does not launch capacity that would arrive after the spike has gone.
+- A *short burst* (the load above the forecast by more than the jump tolerance and
+  the noise band for ``short_burst_min_minutes`` to ``boot + 1`` minutes, then back)
+  is too short for a scale-out to catch: only capacity already serving meets it. Such
+  bursts (batch jobs) recur, so for ``short_burst_memory_minutes`` after one the
+  group is not scaled in below its peak plus ``short_burst_margin`` noise units at
+  100 % (a recurrence is another draw of the same noisy load, not an exact copy).
+  One-minute excursions are left to the noise headroom (a single sample is an
+  outlier, not a burst).
 - Scale-in follows the forecast down (the forecaster already scales in slowly), holding
   the highest proposal of the last ``scale_in_window`` minutes (one proposal per
   minute, however often the controller ticks); stale or missing metrics never scale
@@ -108,7 +118,7 @@ class PredictiveSettings:
 
     ``target`` utilisation 0.6 (BENCHMARKS.md); ``boot_minutes`` 3 (launch to serving);
     ``serialised_scale_out`` True (ESS: one scale-out activity at a time; the benchmark's
-recommended policy sets it False, see docs/benchmarks.md);
+    recommended policy sets it as its model does, see docs/benchmarks.md);
     ``saturation_factor`` 2.0 (load assumed, times the serving load, when the metric is
     pinned at 100 %: HPA's doubling); ``saturation_threshold`` 0.999;
     ``scale_out_tolerance`` 0.1 (HPA's tolerance: no scale-out for a proposal within 10 %
@@ -120,6 +130,10 @@ recommended policy sets it False, see docs/benchmarks.md);
     noise term never sizes for more than twice the target sizing); ``noise_band`` 3
     (noise units a rise must exceed to lift the forecast at once; 0: only the jump
     tolerance); ``noise_window`` 60 (distinct changes in the noise median);
+    ``short_burst_memory_minutes`` 60 (how long the peak of a short burst is kept
+    serviceable at 100 %; 0 turns the burst memory off); ``short_burst_min_minutes`` 2
+    (shorter excursions are outliers; a burst lasts at most ``boot_minutes + 1``);
+    ``short_burst_margin`` 1 (noise units added to a remembered burst's peak);
     ``forecaster`` the forecaster's own settings (its horizon is derived here).
     The noise values were chosen on the shared traces and checked leave-one-out
     (docs/benchmarks.md).
@@ -139,6 +153,9 @@ recommended policy sets it False, see docs/benchmarks.md);
     noise_band: float = 3.0
     noise_window: int = 60
     noise_headroom_cap: float = 2.0
+    short_burst_memory_minutes: int = 60
+    short_burst_min_minutes: int = 2
+    short_burst_margin: float = 1.0
     forecaster: ForecasterSettings = field(default_factory=ForecasterSettings)
 
     def __post_init__(self) -> None:
@@ -166,24 +183,33 @@ recommended policy sets it False, see docs/benchmarks.md);
             raise ValueError("noise_headroom_cap: must be between 1 and 10")
         if not 1 <= self.noise_window <= 1440:
             raise ValueError("noise_window: must be between 1 and 1440 changes")
+        if not 0 <= self.short_burst_memory_minutes <= 1440:
+            raise ValueError("short_burst_memory_minutes: must be between 0 and 1440")
+        if not 1 <= self.short_burst_min_minutes <= 30:
+            raise ValueError("short_burst_min_minutes: must be between 1 and 30")
+        if not 0 <= self.short_burst_margin <= 20:
+            raise ValueError("short_burst_margin: must be between 0 and 20")
         effect = min(self.boot_minutes + 1, self.horizon_minutes)
         fc = self.forecaster
-        if fc.horizon != self.horizon_minutes or fc.scale_out_from != effect:
+        serialised = self.serialised_scale_out
+        if fc.horizon != self.horizon_minutes or fc.scale_out_from != effect or fc.serialised_scale_out != serialised:
             fc = replace(fc, horizon=self.horizon_minutes, scale_out_from=1)
-            object.__setattr__(self, "forecaster", replace(fc, scale_out_from=effect))
+            object.__setattr__(self, "forecaster", replace(fc, scale_out_from=effect, serialised_scale_out=serialised))
 
     @property
     def horizon_minutes(self) -> int:
         """Minutes ahead a decision must cover (see the module docstring)."""
-        boots = 2 if self.serialised_scale_out else 1
-        return max(1, boots * self.boot_minutes + 1)
+        if self.serialised_scale_out:
+            return max(1, 2 * self.boot_minutes)
+        return self.boot_minutes + 1
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], *, path: str = "predictive") -> PredictiveSettings:
         """Build from a parsed configuration mapping; errors name ``path.field``."""
         known = {"target", "mode", "boot_minutes", "serialised_scale_out", "saturation_factor",
                  "scale_out_tolerance", "scale_in_window", "stale_after_minutes", "saturation_history_minutes",
-                 "noise_headroom", "noise_headroom_cap", "noise_band", "noise_window", *_FORECASTER_FIELDS}
+                 "noise_headroom", "noise_headroom_cap", "noise_band", "noise_window", "short_burst_memory_minutes",
+                 "short_burst_min_minutes", "short_burst_margin", *_FORECASTER_FIELDS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{path}.{unknown[0]}: unknown field")
@@ -204,7 +230,7 @@ recommended policy sets it False, see docs/benchmarks.md);
 _FORECASTER_FIELDS = frozenset({"burst_quantile", "level_alpha", "memory_minutes", "season_minutes"})
 _INTEGER_FIELDS = frozenset(
     {"boot_minutes", "scale_in_window", "stale_after_minutes", "memory_minutes", "season_minutes",
-     "saturation_history_minutes", "noise_window"}
+     "saturation_history_minutes", "noise_window", "short_burst_memory_minutes", "short_burst_min_minutes"}
 )
 
 
@@ -246,6 +272,11 @@ class PredictivePolicy:
         self._noise = 0.0
         self._changes: deque[float] = deque(maxlen=self.settings.noise_window)
         self._uncensored: deque[float] = deque(maxlen=max(1, self.settings.saturation_history_minutes))
+        # Short bursts: the open excursion (first minute, threshold, highest load) and the
+        # remembered floors (expiry minute, peak + margin), decreasing in floor and
+        # increasing in expiry (a monotonic queue: O(1) amortised per minute).
+        self._excursion: tuple[int, float, float] | None = None
+        self._bursts: deque[tuple[int, float]] = deque()
 
     @property
     def forecast(self) -> Forecast:
@@ -268,6 +299,8 @@ class PredictivePolicy:
                 self._uncensored.append(load)
             if cfg.noise_headroom or cfg.noise_band:
                 self._track_noise(load)
+        if cfg.short_burst_memory_minutes:
+            self._track_burst(minute, load)
         self._forecaster.update(minute, load, censored=self._saturated, band=cfg.noise_band * self._noise)
 
     def _censored_estimate(self, bound: float) -> float:
@@ -281,6 +314,46 @@ class PredictivePolicy:
         if not above:
             return bound * self.settings.saturation_factor
         return sum(above) / len(above)
+
+    def _track_burst(self, minute: int, load: float) -> None:
+        """Follow an excursion above the forecast; remember its peak if it was a short burst.
+
+        An excursion opens when the load exceeds the forecast for this minute by more than
+        the jump tolerance and the noise band (what lifts the forecast at once) or is
+        censored; it closes at the first load back under that threshold. It was a short
+        burst when it lasted from ``short_burst_min_minutes`` to ``boot_minutes + 1``
+        minutes (a longer one was a new level or a burst a scale-out could follow), and
+        its peak plus ``short_burst_margin`` noise units is remembered.
+        """
+        cfg = self.settings
+        excursion = self._excursion
+        if excursion is None:
+            if self._forecaster.last_minute is None:
+                return
+            base = self._forecaster.sizing_loads()[0]
+            threshold = max(base * (1 + cfg.forecaster.jump_tolerance), base + cfg.noise_band * self._noise)
+            if self._saturated or load > threshold:
+                self._excursion = (minute, threshold, load)
+            return
+        start, threshold, high = excursion
+        if self._saturated or load > threshold:
+            self._excursion = (start, threshold, max(high, load))
+            return
+        self._excursion = None
+        if cfg.short_burst_min_minutes <= minute - start <= cfg.boot_minutes + 1:
+            floor = high + cfg.short_burst_margin * self._noise
+            bursts = self._bursts
+            while bursts and bursts[-1][1] <= floor:
+                bursts.pop()
+            bursts.append((minute + cfg.short_burst_memory_minutes, floor))
+
+    def burst_floor(self) -> float:
+        """The load (at 100 %) no scale-in goes below: the highest remembered short burst
+        plus its margin, 0 without one."""
+        bursts, minute = self._bursts, self._forecaster.last_minute
+        while bursts and minute is not None and bursts[0][0] < minute:
+            bursts.popleft()
+        return bursts[0][1] if bursts else 0.0
 
     def _track_noise(self, load: float) -> None:
         """Median absolute change between successive distinct loads (held samples skipped)."""
@@ -305,7 +378,7 @@ class PredictivePolicy:
             if not self._saturated and wanted <= total * (1 + cfg.scale_out_tolerance):
                 wanted = total
         else:
-            wanted = min(total, _size(peak, factor, noise, cap))
+            wanted = min(total, max(_size(peak, factor, noise, cap), math.ceil(self.burst_floor() - _EPS)))
         # One proposal per minute in the hold window, however often the controller ticks.
         minute = self._forecaster.last_minute
         if self._recent and minute == self._recent_minute:
@@ -346,6 +419,11 @@ class PredictivePolicy:
         if self._saturated:
             reasons.append(f"saturated: utilisation >= {cfg.saturation_threshold:g}, load assumed "
                            f"{cfg.saturation_factor:g} x the serving capacity")
+        floor = self.burst_floor()
+        if floor:
+            reasons.append(f"short burst in the last {cfg.short_burst_memory_minutes} min: peak + "
+                           f"{cfg.short_burst_margin:g} noise = load {floor:.2f}, no scale-in below "
+                           f"{math.ceil(floor - _EPS)}")
         if cfg.mode is PredictiveMode.FORECAST_ONLY:
             reasons.append(f"forecast-only: would set {wanted}, keeping {total}")
             return total, tuple(reasons)

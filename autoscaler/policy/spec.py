@@ -207,7 +207,7 @@ class PredictiveSpec(_Model):
     full_scale: Annotated[float, Strict(), Field(gt=0)] = 1.0
     mode: Literal["active", "forecastOnly"] = "active"
     boot_minutes: Annotated[int, Strict(), Field(ge=0, le=29)] | None = None
-    serialised_scale_out: Bool = False  # as benchmarked: sizing for one boot time ahead (docs/benchmarks.md)
+    serialised_scale_out: Bool = True  # as benchmarked with ESS's one activity at a time (docs/benchmarks.md)
     saturation_factor: Annotated[float, Strict(), Field(ge=1, le=10)] = 2.0
     scale_in_window_minutes: Annotated[int, Strict(), Field(ge=1, le=60)] = 1
     season_minutes: Annotated[int, Strict(), Field(ge=60, le=7 * 1440)] = 1440

@@ -333,11 +333,13 @@ class AwsTargetTrackingBaseline:
 def recommended_policy(settings: WorkloadSettings | None = None) -> PredictivePolicy:
     """The project's recommended policy for this model: predictive, at the model's target and boot.
 
-    It sizes each scale-out for one boot time ahead (``serialised_scale_out=False``) in
-    both models: sizing for two boot times under ESS's serialised scale-outs was
-    measured to cost more than the overload it saves (docs/benchmarks.md).
+    Its scale-outs are serialised (``serialised_scale_out``) exactly when the model's
+    are (ESS's ScalingActivityInProgress): a scale-out then also covers, on the mean,
+    the boot time until the next one could serve (docs/benchmarks.md).
     """
     cfg = settings or WorkloadSettings()
     return PredictivePolicy(
-        PredictiveSettings(target=cfg.target, boot_minutes=cfg.boot_minutes, serialised_scale_out=False)
+        PredictiveSettings(
+            target=cfg.target, boot_minutes=cfg.boot_minutes, serialised_scale_out=cfg.ess_activity_blocks
+        )
     )

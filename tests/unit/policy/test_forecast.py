@@ -147,3 +147,28 @@ def test_a_rise_within_the_given_band_does_not_lift_the_level() -> None:
     assert f.forecast().peak == pytest.approx(20.2)  # the level moved by level_alpha only
     f.update(101, 26.0, band=5.0)  # beyond the band: lifted at once
     assert f.forecast().peak == 26.0
+
+
+SEASON = 20
+PATTERN = [10.0] * 11 + [12.0, 20.0, 14.0, 22.0, 18.0] + [10.0] * 4
+"""One 20-minute season; seen from slot 9 the next six minutes are 10, 12, 20, 14, 22, 18."""
+
+
+def forecast_at_slot_9(serialised: bool) -> tuple[float, float, float, bool]:
+    cfg = ForecasterSettings(horizon=6, scale_out_from=4, serialised_scale_out=serialised, season_minutes=SEASON)
+    f = SeasonalForecaster(cfg)
+    for minute in range(5 * SEASON + 10):  # ends on slot 9 of the sixth season
+        f.update(minute, PATTERN[minute % SEASON])
+    fc = f.forecast()
+    return fc.peak, fc.peak_out, fc.trigger, fc.seasonal
+
+
+def test_without_serialised_scale_outs_the_peaks_are_maxima_over_the_horizon() -> None:
+    # peak: max of all six minutes; peak_out: max from minute 4 (14, 22, 18); trigger: minute 4.
+    assert forecast_at_slot_9(False) == pytest.approx((22.0, 22.0, 14.0, True))
+
+
+def test_with_serialised_scale_outs_a_scale_out_covers_the_mean_of_its_window() -> None:
+    # peak (scale-in): max of minutes 1-4 = max(10, 12, 20, 14) = 20; peak_out:
+    # max(trigger 14, mean(14, 22, 18) = 18) = 18.
+    assert forecast_at_slot_9(True) == pytest.approx((20.0, 18.0, 14.0, True))

@@ -135,8 +135,12 @@ def test_invalid_model_settings_name_the_field() -> None:
         WorkloadSettings(min_size=5, max_size=2)
 
 
-def test_the_recommended_policy_sizes_scale_outs_for_one_boot_time_in_both_models() -> None:
-    for blocks in (False, True):
+def test_the_recommended_policy_serialises_scale_outs_exactly_when_the_model_does() -> None:
+    # Plain: each scale-out covers minute boot + 1 (the next decision covers the next
+    # minute). ESS: the next scale-out serves only from minute 2 x boot + 1.
+    for blocks, horizon in ((False, 4), (True, 6)):
         policy = recommended_policy(WorkloadSettings(ess_activity_blocks=blocks, boot_minutes=3))
-        assert policy.settings.horizon_minutes == 4
+        assert policy.settings.serialised_scale_out is blocks
+        assert policy.settings.horizon_minutes == horizon
+        assert policy.settings.forecaster.scale_out_from == 4
         assert policy.settings.target == 0.6
