@@ -203,10 +203,11 @@ def start_scale_in(ctx: Ctx, group: GroupRecord, instances: list[ScalingInstance
 def removal_candidates(state: State, group: GroupRecord) -> list[Candidate]:
     """The group's instances as removal candidates (only InService ones are removable)."""
     ages = {cid: i for i, cid in enumerate(state.group_configurations.get(group.id, {}))}
-    make = Candidate._make  # the record's id is never empty: the tuple without the keyword parsing
+    # A record's id is never empty: the tuples are built directly, without the keyword parsing.
+    new = tuple.__new__
     return [
-        make((inst.instance_id, inst.zone, inst.seq, ages.get(inst.configuration_id or ""),
-              inst.lifecycle_state == "InService"))
+        new(Candidate, (inst.instance_id, inst.zone, inst.seq, ages.get(inst.configuration_id or ""),
+                        inst.lifecycle_state == "InService"))
         for inst in state.group_members(group.id)
     ]
 
