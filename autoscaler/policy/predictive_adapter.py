@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from autoscaler.policy._metrics import Statistic, read_metric
+from autoscaler.policy._metrics import Statistic, measured_count, read_metric
 from autoscaler.policy.model import (
     GroupSnapshot,
     Limit,
@@ -77,7 +77,12 @@ class PredictiveTargetPolicy:
             )
         sample = snapshot.metrics[self.metric]
         utilisation = max(0.0, value / self.full_scale)
-        history = [UtilisationSample(at=sample.timestamp, utilisation=utilisation, serving=cap.serving)]
+        # The load is the utilisation times the instances that measured it (a per-instance
+        # sample says how many), not the serving count of now: instances that began serving
+        # at this tick carried none of the load the sample saw (as target tracking does).
+        measured = measured_count(snapshot, self.metric)
+        basis = cap.serving if measured is None else measured
+        history = [UtilisationSample(at=sample.timestamp, utilisation=utilisation, serving=basis)]
         wanted, reasons = state.evaluate(
             history, snapshot.now, serving=cap.serving, total=cap.total, warming=cap.warming
         )

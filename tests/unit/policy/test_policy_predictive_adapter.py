@@ -43,3 +43,14 @@ def test_a_missing_metric_or_no_serving_instance_holds_and_vetoes_scale_in() -> 
     assert missing.target == 6 and missing.metrics_missing
     warming = predictive().evaluate(snap(total=3, serving=0, warming=3, metrics={CPU: 50}), EMPTY_MEMORY)
     assert warming.target == 3 and LimitKind.NO_SERVING in {lim.kind for lim in warming.limits}
+
+
+def test_the_load_is_the_utilisation_times_the_instances_that_measured_it() -> None:
+    # Eight serve now, but the minute's sample was measured on four (the other four began
+    # serving at this tick): the load is 4 x 0.9 = 3.6 instances, sized at 60 % to 6, not
+    # 8 x 0.9 = 7.2 (sized to 12).
+    vector = {f"i-{n}": 90.0 for n in range(4)}
+    proposal = predictive().evaluate(snap(total=8, metrics={CPU: vector}), EMPTY_MEMORY)
+    assert proposal.target is not None and proposal.target <= 8
+    scalar = predictive().evaluate(snap(total=8, metrics={CPU: 90}), EMPTY_MEMORY)
+    assert scalar.target is not None and scalar.target >= 12  # a scalar sample: the serving count it is
