@@ -63,6 +63,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--target", type=float, default=0.6, help="target utilisation, a fraction (default 0.6)")
     p.add_argument("--min-size", type=int, default=1, help="MinSize of the group (default 1)")
     p.add_argument("--max-size", type=int, default=400, help="MaxSize of the group (default 400)")
+    p.add_argument("--scale-in-cooldown-seconds", type=int, default=300, metavar="SECONDS",
+                   help="the controller's scale-in cooldown after an activity, as the group's "
+                        "scaleInCooldownSeconds in the configuration (default 300, as autoscaler run)")
     p.add_argument("--baselines", action="store_true", help="also run the static, HPA and AWS baselines")
     p.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
     p.set_defaults(func=run_simulate)
@@ -96,7 +99,8 @@ def parse_step(text: str) -> timedelta:
 def settings_of(args: argparse.Namespace) -> ReplaySettings:
     try:
         return ReplaySettings(capacity_per_instance=args.capacity_per_instance, boot_seconds=args.boot_seconds,
-                              target=args.target, min_size=args.min_size, max_size=args.max_size)
+                              target=args.target, min_size=args.min_size, max_size=args.max_size,
+                              scale_in_cooldown_seconds=args.scale_in_cooldown_seconds)
     except ValueError as exc:
         name, _, rest = str(exc).partition(":")
         option = "/".join("--" + part.replace("_", "-") for part in name.split("/"))

@@ -95,6 +95,7 @@ def summary(result: ReplayResult, *, baseline_figures: dict[str, dict[str, Any]]
         "boot_seconds": cfg.boot_seconds,
         "min_size": cfg.min_size,
         "max_size": cfg.max_size,
+        "scale_in_cooldown_seconds": cfg.scale_in_cooldown_seconds,
         **_figures(result.cost, result.oracle_cost, result.overload_minutes, result.minutes,
                    result.scaling_activities),
         "decisions": len(result.decisions),

@@ -73,6 +73,15 @@ def test_the_shortest_shared_trace_gives_a_timeline_that_recomputes_to_its_summa
     assert calls["ExecuteScalingRule"] >= doc["scaling_activities"]
 
 
+def test_the_scale_in_cooldown_is_the_controllers_setting(tmp_path: Path) -> None:
+    assert SHORTEST is not None
+    _, default = _simulate(SHORTEST, tmp_path)
+    _, none = _simulate(SHORTEST, tmp_path, "--scale-in-cooldown-seconds", "0")
+    assert (default["scale_in_cooldown_seconds"], none["scale_in_cooldown_seconds"]) == (300, 0)
+    # Without the cooldown a scale-in may follow an activity at once: more of them, not fewer.
+    assert none["scaling_activities"] > default["scaling_activities"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("trace", TRACES, ids=[p.stem for p in TRACES])
 def test_every_shared_trace_gives_a_timeline_that_recomputes_to_its_summary(trace: Path, tmp_path: Path) -> None:
@@ -106,6 +115,7 @@ def test_the_command_runs_as_a_process_and_writes_the_report(tmp_path: Path) -> 
         (["--capacity-per-instance", "0"], "--capacity-per-instance"),
         (["--policy", "/nonexistent/policy.yaml"], "--policy"),
         (["--timeline", "/nonexistent/dir/t.csv"], "--timeline: directory"),
+        (["--scale-in-cooldown-seconds", "-5"], "--scale-in-cooldown-seconds: must be between 0 and 86400"),
     ],
 )
 def test_bad_options_fail_with_a_message_naming_the_option(
