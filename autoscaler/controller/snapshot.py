@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance
 from autoscaler.metrics import MetricSample as SourceSample
@@ -110,9 +109,6 @@ def observe(
     )
 
 
-_NO_RULES: Mapping[str, int | None] = MappingProxyType({})
-
-
 def to_snapshot(
     view: GroupView,
     samples: Mapping[MetricRef, SourceSample],
@@ -137,6 +133,6 @@ def to_snapshot(
         capacity=view.capacity,
         metrics=metrics,
         not_serving=view.not_serving,
-        rule_cooldowns=_NO_RULES if rule_cooldowns is None else dict(rule_cooldowns),
+        rule_cooldowns=None if rule_cooldowns is None else dict(rule_cooldowns),
         cooldown_until=cooldown_until,
     )

@@ -58,6 +58,13 @@ _checked: list[Mapping[str, float] | None] = [None]
 values were found finite, so a sample given the very same view need not check again."""
 
 
+def _check_finite(values: Mapping[str, float]) -> None:
+    if not all(map(math.isfinite, values.values())):  # one C loop; name the bad one below
+        for key, item in values.items():
+            if not math.isfinite(item):
+                raise ValueError(f"per_instance[{key!r}]: must be finite (got {item})")
+
+
 def frozen_vector(values: Mapping[str, float]) -> Mapping[str, float]:
     """A read-only copy of per-instance ``values``, checked finite (ValueError names the bad one).
 
@@ -67,10 +74,7 @@ def frozen_vector(values: Mapping[str, float]) -> Mapping[str, float]:
     if not values:
         return _EMPTY
     copy = dict(values)
-    if not all(map(math.isfinite, copy.values())):  # one C loop; name the bad one below
-        for key, item in copy.items():
-            if not math.isfinite(item):
-                raise ValueError(f"per_instance[{key!r}]: must be finite (got {item})")
+    _check_finite(copy)
     frozen = MappingProxyType(copy)
     _checked[0] = frozen
     return frozen
@@ -103,10 +107,8 @@ class MetricSample:
             pass  # made (and checked) by frozen_vector
         elif not isinstance(vector, MappingProxyType):
             object.__setattr__(self, "per_instance", frozen_vector(vector))
-        elif not all(map(math.isfinite, vector.values())):  # a caller's own view: checked each time
-            for key, item in vector.items():
-                if not math.isfinite(item):
-                    raise ValueError(f"per_instance[{key!r}]: must be finite (got {item})")
+        else:
+            _check_finite(vector)  # a caller's own view: checked each time
         if self.status is SampleStatus.OK:
             if self.value is None:
                 raise ValueError("value: an OK sample needs a value")

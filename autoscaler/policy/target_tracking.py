@@ -20,6 +20,7 @@ highest proposal among the metrics wins.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -137,14 +138,8 @@ class TargetTrackingPolicy:
         desired = wanted + cap.idle
         if missing and desired < cap.total:
             desired = cap.total
-        key = (metric.utilization, basis, value, metric.target_text, self.tolerance, in_band, wanted, cap.idle,
-               desired)
-        formula = _FORMULAS.get(key)
-        if formula is None:
-            formula = _formula(*key)
-            if len(_FORMULAS) >= _TEXT_CACHE:
-                _FORMULAS.clear()
-            _FORMULAS[key] = formula
+        formula = _formula(metric.utilization, basis, value, metric.target_text, self.tolerance, in_band, wanted,
+                           cap.idle, desired)
         return self._settle(snapshot, memory, desired, formula, tuple(values), limits)
 
     def _hold(
@@ -206,14 +201,12 @@ class TargetTrackingPolicy:
         return target
 
 
-_TEXT_CACHE = 4096
-_FORMULAS: dict[tuple[bool, int, float, str, float, bool, int, int, int], str] = {}
-_IN_BAND: dict[tuple[str, float], str] = {}
-"""The explanation texts of recent evaluations: a metric held on the evaluation grid (a
-5-minute series read every minute) or a group at rest repeats them, and formatting
-floats is a sizable part of an evaluation."""
+# The explanation texts are memoised: a metric held on the evaluation grid (a 5-minute
+# series read every minute) or a group at rest repeats them, and formatting floats is a
+# sizable part of an evaluation.
 
 
+@functools.lru_cache(maxsize=4096)
 def _formula(utilization: bool, basis: int, value: float, target_text: str, tolerance: float, in_band: bool,
              wanted: int, idle: int, desired: int) -> str:
     """How the proposal was computed, e.g. ``ceil(3 * 80 / 60) = 4 active + 0 idle = 4``."""
@@ -222,14 +215,9 @@ def _formula(utilization: bool, basis: int, value: float, target_text: str, tole
     return f"{formula} active + {idle} idle = {desired}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _in_band_text(label: str, ratio: float) -> str:
-    key = (label, ratio)
-    text = _IN_BAND.get(key)
-    if text is None:
-        if len(_IN_BAND) >= _TEXT_CACHE:
-            _IN_BAND.clear()
-        text = _IN_BAND[key] = f"{label}: ratio {ratio:.3f} in the band"
-    return text
+    return f"{label}: ratio {ratio:.3f} in the band"
 
 
 def _remember(memory: PolicyMemory, snapshot: GroupSnapshot, desired: int, limit: ScaleInLimit) -> PolicyMemory:

@@ -251,13 +251,15 @@ class InProcessEss:
         if cached is None or cached[0] != generation or listed is None or listed[0] != generation \
                 or group is None or group[0] != generation:
             return False
-        since = ensure_utc(self._clock.now(), field="clock.now()") - self._history
-        if not (since >= cached[1] and (cached[2] is None or cached[2] >= since)):
+        if not _page_holds(cached, self._history_since()):
             return False
-        calls = self.calls
         for action in ("DescribeScalingGroups", "DescribeScalingInstances", "DescribeScalingActivities"):
-            calls[action] = calls.get(action, 0) + 1
+            self._count(action)
         return True
+
+    def _history_since(self) -> datetime:
+        """The history cut now: DescribeScalingActivities lists nothing that started before it."""
+        return ensure_utc(self._clock.now(), field="clock.now()") - self._history
 
     def _newest_activities(self, group_id: str, page: int) -> list[ScalingActivity]:
         """``service.scaling_activities(group_id, limit=page)``, reused while it cannot have changed.
@@ -267,10 +269,9 @@ class InProcessEss:
         answer only once it passes the oldest activity listed.
         """
         generation = self._current()  # events due now run here, and are noticed
-        since = ensure_utc(self._clock.now(), field="clock.now()") - self._history
+        since = self._history_since()
         cached = self._newest.get((group_id, page))
-        if cached is not None and cached[0] == generation and self._exclusive and since >= cached[1] \
-                and (cached[2] is None or cached[2] >= since):
+        if cached is not None and cached[0] == generation and self._exclusive and _page_holds(cached, since):
             return list(cached[3])
         found = self.service.scaling_activities(group_id, limit=page)
         starts = [a.start_time for a in found if a.start_time is not None]
@@ -302,3 +303,8 @@ class InProcessEss:
         body = self.call("ExecuteScalingRule", {"ScalingRuleAri": scaling_rule_ari, "ClientToken": client_token})
         return str(body["ScalingActivityId"])
 
+
+def _page_holds(cached: tuple[int, datetime, datetime | None, list[ScalingActivity]], since: datetime) -> bool:
+    """Whether a cached activity page is still the answer at the history cut ``since``: the
+    cut has not moved back, and has not passed the oldest activity listed."""
+    return since >= cached[1] and (cached[2] is None or cached[2] >= since)

@@ -320,10 +320,9 @@ async def _minutes(run: _Run, trace: Trace, capacity: float, progress: Progress 
             clock.set(now)
             source.set(100.0 * utils[m - 1], at=now, instances=serving_ids)
             report = await ticker.tick(now)
-            if report.decision.action is not Action.NONE:
-                record = _record(report, m)
-                if record is not None:
-                    decisions.append(record)
+            record = _record(report, m)
+            if record is not None:
+                decisions.append(record)
             total, serving_ids = _serving(run)
         serving = len(serving_ids)
         totals[m], servings[m] = total, serving

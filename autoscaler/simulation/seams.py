@@ -116,9 +116,12 @@ class _Observed:
     def still_but_instances(self, group: ScalingGroup, activities: Sequence[ScalingActivity],
                             warm_after: datetime) -> bool:
         """:meth:`still` for the instances known to be the same models."""
-        return (group is self.group and len(activities) == len(self.activities)
-                and self.warm_after <= warm_after and (self.next_flip is None or warm_after < self.next_flip)
+        return (group is self.group and len(activities) == len(self.activities) and self.warm_split_holds(warm_after)
                 and all(map(operator.is_, activities, self.activities)))
+
+    def warm_split_holds(self, warm_after: datetime) -> bool:
+        """No creation time in ``(self.warm_after, warm_after]``: ``created > warm_after`` unchanged."""
+        return self.warm_after <= warm_after and (self.next_flip is None or warm_after < self.next_flip)
 
 
 def _next_flip(instances: Sequence[ScalingInstance], warm_after: datetime) -> datetime | None:
@@ -150,8 +153,7 @@ class ReplayTicker(GroupTicker):
         warm_after = now - self.settings.warmup
         seen = self._observed
         if seen is not None and self._repeat_reads is not None and self._observed_generation is not None \
-                and seen.warm_after <= warm_after and (seen.next_flip is None or warm_after < seen.next_flip) \
-                and self._repeat_reads(gid, self._observed_generation):
+                and seen.warm_split_holds(warm_after) and self._repeat_reads(gid, self._observed_generation):
             return seen.view
         groups = await self._api.describe_scaling_groups(scaling_group_ids=[gid])
         instances = await self._api.describe_scaling_instances(scaling_group_id=gid)
