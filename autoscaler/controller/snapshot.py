@@ -30,6 +30,7 @@ from autoscaler.policy.model import GroupCapacity, GroupSnapshot, MetricRef, Met
 __all__ = ["GroupView", "observe", "to_snapshot"]
 
 _IN_PROGRESS = "InProgress"
+_OK, _STALE = SampleStatus.OK, SampleStatus.STALE  # bound once: read per sample per tick
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,14 +121,12 @@ def to_snapshot(
     """The policy snapshot: usable samples only, converted to the policy's value type."""
     metrics: dict[MetricRef, MetricSample] = {}
     for ref, sample in samples.items():
-        if sample.status not in (SampleStatus.OK, SampleStatus.STALE) or sample.value is None:
+        status, value = sample.status, sample.value
+        if (status is not _OK and status is not _STALE) or value is None:
             continue
-        metrics[ref] = MetricSample(
-            timestamp=sample.timestamp or now,
-            value=sample.value,
-            # The source sample's mapping is a read-only view of its own copy: shared, not copied.
-            per_instance=sample.per_instance or None,
-        )
+        # (timestamp, value, per_instance): the source sample's mapping is a read-only view
+        # of its own copy, shared, not copied.
+        metrics[ref] = MetricSample(sample.timestamp or now, value, sample.per_instance or None)
     return GroupSnapshot(
         now=now,
         capacity=view.capacity,

@@ -25,10 +25,9 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from autoscaler.clock import ensure_utc
 
@@ -52,6 +51,7 @@ class SampleStatus(enum.Enum):
     ERROR = "error"  # the source could not be asked or answered garbage
 
 
+_OK = SampleStatus.OK  # bound once: read at every sample
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 _checked: list[Mapping[str, float] | None] = [None]
 """The last mapping :func:`frozen_vector` made: a read-only view of a private copy whose
@@ -80,8 +80,15 @@ def frozen_vector(values: Mapping[str, float]) -> Mapping[str, float]:
     return frozen
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MetricSample:
+class _SampleFields(NamedTuple):
+    status: SampleStatus
+    value: float | None
+    per_instance: Mapping[str, float]
+    timestamp: datetime | None
+    reason: str | None
+
+
+class MetricSample(_SampleFields):
     """One reading of one metric reference.
 
     ``value`` is the scalar (or the aggregate of a vector); ``per_instance`` maps an
@@ -89,42 +96,46 @@ class MetricSample:
     ``timestamp`` is when the value was measured (``None`` when there is none).
     A sample with status OK always has a finite ``value``; ``reason`` explains every
     other status.
+
+    Immutable and validated at construction (keywords only). A named tuple rather
+    than a frozen dataclass: every source makes one per reference per tick.
     """
 
-    status: SampleStatus
-    value: float | None = None
-    per_instance: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
-    timestamp: datetime | None = None
-    reason: str | None = None
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        if self.timestamp is not None:
-            object.__setattr__(self, "timestamp", ensure_utc(self.timestamp, field="timestamp"))
-        if self.value is not None and not math.isfinite(self.value):
-            raise ValueError(f"value: must be finite (got {self.value})")
-        vector = self.per_instance
-        if vector is _checked[0] or vector is _EMPTY:
+    def __new__(
+        cls, *, status: SampleStatus, value: float | None = None, per_instance: Mapping[str, float] | None = None,
+        timestamp: datetime | None = None, reason: str | None = None,
+    ) -> MetricSample:
+        if timestamp is not None:
+            timestamp = ensure_utc(timestamp, field="timestamp")
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"value: must be finite (got {value})")
+        if per_instance is None or not per_instance:
+            per_instance = _EMPTY
+        elif per_instance is _checked[0]:
             pass  # made (and checked) by frozen_vector
-        elif not isinstance(vector, MappingProxyType):
-            object.__setattr__(self, "per_instance", frozen_vector(vector))
+        elif not isinstance(per_instance, MappingProxyType):
+            per_instance = frozen_vector(per_instance)
         else:
-            _check_finite(vector)  # a caller's own view: checked each time
-        if self.status is SampleStatus.OK:
-            if self.value is None:
+            _check_finite(per_instance)  # a caller's own view: checked each time
+        if status is _OK:
+            if value is None:
                 raise ValueError("value: an OK sample needs a value")
-        elif not self.reason:
-            raise ValueError(f"reason: a {self.status.value} sample needs a reason")
+        elif not reason:
+            raise ValueError(f"reason: a {status.value} sample needs a reason")
+        return tuple.__new__(cls, (status, value, per_instance, timestamp, reason))
 
     @property
     def usable(self) -> bool:
         """True when a policy may act on this sample in both directions."""
-        return self.status is SampleStatus.OK
+        return self.status is _OK
 
     @classmethod
     def ok(
         cls, value: float, *, timestamp: datetime | None, per_instance: Mapping[str, float] | None = None
     ) -> MetricSample:
-        return cls(status=SampleStatus.OK, value=value, timestamp=timestamp, per_instance=per_instance or _EMPTY)
+        return cls(status=_OK, value=value, timestamp=timestamp, per_instance=per_instance)
 
     @classmethod
     def missing(cls, reason: str, *, timestamp: datetime | None = None) -> MetricSample:
@@ -149,7 +160,7 @@ class MetricSample:
             value=value,
             timestamp=timestamp,
             reason=reason,
-            per_instance=per_instance or _EMPTY,
+            per_instance=per_instance,
         )
 
 

@@ -14,13 +14,18 @@ queue's backlog is the group's backlog wherever it is reported).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from enum import StrEnum
 
 from autoscaler.policy.model import GroupSnapshot, LimitKind, MetricRef
 
 __all__ = ["MetricKind", "Statistic", "measured_count", "read_metric"]
+
+_MISSING = LimitKind.MISSING_METRIC  # enum members bound once (read at every evaluation)
+_STALE = LimitKind.STALE_METRIC
+_NO_SERVING = LimitKind.NO_SERVING
+_INVALID = LimitKind.INVALID_METRIC
 
 
 class Statistic(StrEnum):
@@ -30,6 +35,9 @@ class Statistic(StrEnum):
     MINIMUM = "Minimum"
     MAXIMUM = "Maximum"
     SUM = "Sum"
+
+
+_AVERAGE = Statistic.AVERAGE
 
 
 class MetricKind(StrEnum):
@@ -51,20 +59,25 @@ def read_metric(
     """The value of ``ref`` reduced by ``statistic``, or NaN and the reason it is unusable."""
     sample = snapshot.metrics.get(ref)
     if sample is None:
-        return math.nan, LimitKind.MISSING_METRIC
+        return math.nan, _MISSING
     if snapshot.now - sample.timestamp > max_age:
-        return math.nan, LimitKind.STALE_METRIC
+        return math.nan, _STALE
     vector = sample.per_instance
     if vector:
-        value = _reduce(vector, statistic, snapshot.not_serving)
-        if value is None:
-            return math.nan, LimitKind.NO_SERVING
+        not_serving = snapshot.not_serving
+        if statistic is _AVERAGE and not not_serving:  # the common case: a group at rest
+            value = _average(vector.values(), len(vector))
+        else:
+            reduced = _reduce(vector, statistic, not_serving)
+            if reduced is None:
+                return math.nan, _NO_SERVING
+            value = reduced
     elif sample.value is not None:
         value = sample.value
     else:
-        return math.nan, LimitKind.MISSING_METRIC
+        return math.nan, _MISSING
     if not math.isfinite(value):
-        return math.nan, LimitKind.INVALID_METRIC
+        return math.nan, _INVALID
     return value, None
 
 
@@ -85,6 +98,14 @@ def measured_count(snapshot: GroupSnapshot, ref: MetricRef) -> int | None:
     return sum(1 for k in sample.per_instance if k not in not_serving)
 
 
+def _average(values: Iterable[float], count: int) -> float:
+    """The mean of ``count`` (> 0) values: exact summation, NaN in, NaN out."""
+    try:
+        return math.fsum(values) / count
+    except ValueError:  # inf + -inf
+        return math.nan
+
+
 def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: frozenset[str]) -> float | None:
     if statistic is Statistic.SUM:
         return math.fsum(vector.values())
@@ -92,10 +113,7 @@ def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: froz
     if not values:
         return None
     if statistic is Statistic.AVERAGE:
-        try:
-            return math.fsum(values) / len(values)  # NaN in, NaN out
-        except ValueError:  # inf + -inf
-            return math.nan
+        return _average(values, len(values))
     if any(map(math.isnan, values)):
         return math.nan
     if statistic is Statistic.MINIMUM:

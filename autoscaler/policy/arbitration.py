@@ -47,6 +47,9 @@ from autoscaler.policy.step import limits_of
 
 __all__ = ["Fallback", "arbitrate", "decide"]
 
+# Members read at every tick, bound once (an Enum class attribute is a metaclass lookup).
+_NONE, _EXECUTE_RULE, _HOLD = Action.NONE, Action.EXECUTE_RULE, Direction.HOLD
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fallback:
@@ -79,7 +82,7 @@ def arbitrate(
             quiet = False
     cap = snapshot.capacity
     if quiet and cap.min_size <= total:
-        return _decision(snapshot, proposals, Action.NONE, None, None, [], kept, kept)
+        return _decision(snapshot, proposals, _NONE, None, None, [], kept, kept)
     executions = [p for p in proposals if p.execute is not None]
     if executions:
         return _execution_decision(proposals, executions, snapshot, kept)
@@ -184,13 +187,12 @@ def _decision(
 ) -> Decision:
     total = snapshot.capacity.total
     execution = None
-    if action is Action.EXECUTE_RULE:
+    if action is _EXECUTE_RULE:
         execution = next(p.execute for p in proposals if p.policy == source)
-    direction = Direction.HOLD if target is None else _direction(target, total)
+    direction = _HOLD if target is None else _direction(target, total)
     decision_memory = GroupMemory(policies=MappingProxyType(acted))
     unexecuted = decision_memory if acted is kept else GroupMemory(policies=MappingProxyType(kept))
-    return Decision(
-        now=snapshot.now, action=action, direction=direction, total=total, target=target, execution=execution,
-        policy=source, proposals=proposals, limits=tuple(limits),
-        memory=decision_memory, memory_unexecuted=unexecuted,
-    )
+    # Positional (every tick makes one): now, action, direction, total, target, execution,
+    # policy, proposals, limits, memory, memory_unexecuted.
+    return Decision(snapshot.now, action, direction, total, target, execution, source, proposals, tuple(limits),
+                    decision_memory, unexecuted)

@@ -57,6 +57,7 @@ DEFAULT_ACTIVITY_PAGE = 50
 """The largest page DescribeScalingActivities answers (PageSize <= 50)."""
 
 _PAGE_SIZE = 50
+_TICK_READS = ("DescribeScalingGroups", "DescribeScalingInstances", "DescribeScalingActivities")
 _MODEL_KEY = operator.attrgetter(*INSTANCE_MODEL_FIELDS)
 
 M = TypeVar("M", ScalingGroup, ScalingInstance, ScalingActivity, ScalingRule)
@@ -94,17 +95,28 @@ class InProcessEss:
         self._history = timedelta(days=service.settings.activity_history_days)
         self._groups: dict[str, tuple[int, ScalingGroup]] = {}
         self._lists: dict[str, tuple[int, list[ScalingInstance]]] = {}
-        self.calls: dict[str, int] = {}
-        """How many times each action was called (for reports and tests)."""
+        self._calls: dict[str, int] = {}
+        self._repeats = 0  # ticks whose three reads were answered by repeat_reads
         self._instances: dict[str, tuple[tuple[Any, ...], ScalingInstance]] = {}
         # (group, page) -> (generation, the history cut used, the oldest start listed, the models)
         self._newest: dict[tuple[str, int], tuple[int, datetime, datetime | None, list[ScalingActivity]]] = {}
+        # group -> (generation, from when, until when) a tick's page of activities holds
+        self._tick_page: dict[str, tuple[int, datetime, datetime | None]] = {}
 
     def __repr__(self) -> str:
         return f"InProcessEss({self.service!r})"
 
+    @property
+    def calls(self) -> dict[str, int]:
+        """How many times each action was called (for reports and tests; a copy)."""
+        calls = dict(self._calls)
+        if self._repeats:
+            for action in _TICK_READS:
+                calls[action] = calls.get(action, 0) + self._repeats
+        return calls
+
     def _count(self, action: str) -> None:
-        self.calls[action] = self.calls.get(action, 0) + 1
+        self._calls[action] = self._calls.get(action, 0) + 1
 
     def call(self, action: str, params: Mapping[str, object]) -> dict[str, Any]:
         """One action through the service's wire contract (raises the documented EssError)."""
@@ -240,21 +252,21 @@ class InProcessEss:
         are then counted in :attr:`calls` as answered, and the caller reuses what it derived.
 
         Only with ``exclusive`` (else False): the models change only with the generation,
-        and the activity page also with the history cut (as :meth:`_newest_activities`).
+        and the activity page also with the history cut (as :meth:`_newest_activities`,
+        which records until when the tick's page holds).
         """
-        if not self._exclusive or self._activity_page is None or self._current() != generation:
+        if not self._exclusive or self._current() != generation:
             return False
-        # The tick reads its activities with limit=50 (DEFAULT_ACTIVITY_PAGE): the page it got.
-        cached = self._newest.get((group_id, min(DEFAULT_ACTIVITY_PAGE, self._activity_page)))
+        page = self._tick_page.get(group_id)
         listed = self._lists.get(group_id)
         group = self._groups.get(group_id)
-        if cached is None or cached[0] != generation or listed is None or listed[0] != generation \
+        if page is None or page[0] != generation or listed is None or listed[0] != generation \
                 or group is None or group[0] != generation:
             return False
-        if not _page_holds(cached, self._history_since()):
+        now = self._settled_at  # set by _current
+        if now is None or now < page[1] or (page[2] is not None and now > page[2]):
             return False
-        for action in ("DescribeScalingGroups", "DescribeScalingInstances", "DescribeScalingActivities"):
-            self._count(action)
+        self._repeats += 1
         return True
 
     def _history_since(self) -> datetime:
@@ -276,7 +288,14 @@ class InProcessEss:
         found = self.service.scaling_activities(group_id, limit=page)
         starts = [a.start_time for a in found if a.start_time is not None]
         if len(starts) == len(found):  # (a model without a start time is never reused)
-            self._newest[(group_id, page)] = (generation, since, min(starts, default=None), found)
+            oldest = min(starts, default=None)
+            self._newest[(group_id, page)] = (generation, since, oldest, found)
+            if page == min(DEFAULT_ACTIVITY_PAGE, self._activity_page or page):
+                # The tick reads limit=50 (DEFAULT_ACTIVITY_PAGE): the page it gets holds until
+                # the history cut passes its oldest start (:func:`_page_holds`), i.e. while
+                # now <= oldest + the history (and the clock has not gone back).
+                self._tick_page[group_id] = (generation, since + self._history,
+                                             None if oldest is None else oldest + self._history)
         return list(found)
 
     async def describe_scaling_rules(
