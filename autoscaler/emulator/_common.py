@@ -8,8 +8,10 @@ group) at most.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import zlib
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -123,10 +125,16 @@ def group_zones(ctx: Ctx, group: GroupRecord) -> list[str]:
     return list(group.zones) if group.zones else list(ctx.settings.zones)
 
 
+_ZONE = operator.attrgetter("zone")
+
+
 def zone_counts(state: State, group: GroupRecord, zones: list[str]) -> dict[str, int]:
+    """Members per zone: ``zones`` first (0 when empty), then other zones in join order."""
     counts = dict.fromkeys(zones, 0)
-    for inst in state.group_members(group.id):
-        counts[inst.zone] = counts.get(inst.zone, 0) + 1
+    # Counted in C; a Counter keeps its keys in first-seen order, so the merge gives the same
+    # dict (values and key order) as counting member by member.
+    for zone, count in Counter(map(_ZONE, state.group_members(group.id))).items():
+        counts[zone] = counts.get(zone, 0) + count
     return counts
 
 

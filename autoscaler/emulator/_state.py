@@ -351,11 +351,11 @@ _ID_PAIRS = tuple(a + b for a in _ID_ALPHABET for b in _ID_ALPHABET)
 
 def _base36(value: int, width: int) -> str:
     """``value`` in base 36, left-padded with zeros to ``width`` (two digits per step)."""
-    digits: list[str] = []
+    text = ""
     while value:
         value, rem = divmod(value, 1296)
-        digits.append(_ID_PAIRS[rem])
-    return "".join(reversed(digits)).lstrip("0").rjust(width, "0")
+        text = _ID_PAIRS[rem] + text  # ids have a handful of pairs: prepending beats a list and a join
+    return text.lstrip("0").rjust(width, "0")
 
 
 class State:
@@ -400,7 +400,8 @@ class State:
 
     def new_id(self, prefix: str) -> str:
         """A fresh, never reused id such as ``asg-000000000000000000001f``."""
-        return f"{prefix}-{_base36(self.next_seq(), 20)}"
+        self.seq += 1  # next_seq, inlined: every created instance takes an id
+        return f"{prefix}-{_base36(self.seq, 20)}"
 
     def touch(self, kind: str, record_id: str) -> None:
         """Mark a record written or deleted, for the end-of-action write-through."""
@@ -473,27 +474,35 @@ class State:
             found = table[group_id] = {}
         return found
 
+    # add_instance and drop_instance run once per instance launched or removed: they do what
+    # index() and touch() do, inline.
+
     def add_instance(self, record: ScalingInstanceRecord) -> None:
-        self.instances[record.instance_id] = record
-        self.index(self.group_instances, record.group_id)[record.instance_id] = None
+        instance_id = record.instance_id
+        self.instances[instance_id] = record
+        members = self.group_instances.get(record.group_id)
+        if members is None:
+            members = self.group_instances[record.group_id] = {}
+        members[instance_id] = None
         if record.creation_type == "AutoCreated":
             self.auto_created_count += 1
-        self.touch("instance", record.instance_id)
+        self.dirty.add(("instance", instance_id))
 
     def drop_instance(self, instance_id: str) -> ScalingInstanceRecord | None:
         record = self.instances.pop(instance_id, None)
         if record is None:
             return None
-        self.group_instances.get(record.group_id, {}).pop(instance_id, None)
+        members = self.group_instances.get(record.group_id)
+        if members is not None:
+            members.pop(instance_id, None)
         if record.creation_type == "AutoCreated":
             self.auto_created_count -= 1
-        self.touch("instance", instance_id)
+        self.dirty.add(("instance", instance_id))
         return record
 
     def group_members(self, group_id: str) -> list[ScalingInstanceRecord]:
         """The group's instances in the order they joined."""
-        ids = self.group_instances.get(group_id, {})
-        return [self.instances[i] for i in ids]
+        return list(map(self.instances.__getitem__, self.group_instances.get(group_id, {})))
 
     def rebuild_indexes(self) -> None:
         """Recompute every index from the records (after a reload)."""

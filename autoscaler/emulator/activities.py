@@ -22,6 +22,7 @@ A group runs one activity at a time (``GroupRecord.current_activity_id``).
 
 from __future__ import annotations
 
+import operator
 from datetime import timedelta
 
 from autoscaler.emulator._common import create_ecs_instance, group_zones, stock_left, zone_counts
@@ -41,7 +42,8 @@ __all__ = [
     "start_scale_out",
 ]
 
-_SERVING = ("InService", "Standby", "Protected")
+_LIFECYCLE = operator.attrgetter("lifecycle_state")
+_HEALTH = operator.attrgetter("health_status")
 
 
 class Capacity:
@@ -55,18 +57,16 @@ class Capacity:
 
 def capacity(state: State, group_id: str) -> Capacity:
     """Total = Active (InService, Standby, Protected) + Pending + Removing."""
+    # The states listed and counted in C (list.count compares with ==, as a chain of ifs
+    # would); they are disjoint, so whatever is neither serving nor Pending is Removing.
+    states = list(map(_LIFECYCLE, state.group_members(group_id)))
     counts = Capacity()
-    for instance_id in state.group_instances.get(group_id, {}):
-        lifecycle = state.instances[instance_id].lifecycle_state
-        counts.total += 1
-        if lifecycle in _SERVING:
-            counts.active += 1
-            counts.standby += lifecycle == "Standby"
-            counts.protected += lifecycle == "Protected"
-        elif lifecycle == "Pending":
-            counts.pending += 1
-        else:
-            counts.removing += 1
+    counts.total = len(states)
+    counts.standby = states.count("Standby")
+    counts.protected = states.count("Protected")
+    counts.active = states.count("InService") + counts.standby + counts.protected
+    counts.pending = states.count("Pending")
+    counts.removing = counts.total - counts.active - counts.pending
     return counts
 
 
@@ -91,7 +91,7 @@ def _new_activity(ctx: Ctx, group: GroupRecord, kind: str, *, cause: str, descri
 
 
 def _pick_zone(zones: list[str], counts: dict[str, int], stock: dict[str, int] | None, balance: bool) -> str | None:
-    usable = [z for z in zones if stock is None or stock.get(z, 1) > 0]
+    usable = zones if stock is None else [z for z in zones if stock.get(z, 1) > 0]
     if not usable:
         return None
     if balance:
@@ -114,27 +114,33 @@ def start_scale_out(ctx: Ctx, group: GroupRecord, count: int, *, cause: str, coo
     config = state.configurations.get(group.active_configuration_id or "")
     instance_type = config.instance_type if config is not None else "ecs.unknown"
     order = group_zones(ctx, group)
-    counts = zone_counts(state, group, order)
-    stock = stock_left(ctx)
     balance = group.multi_az_policy == "BALANCE"
+    # The members per zone steer only a BALANCE group's choice (_pick_zone reads them then):
+    # other groups skip counting their members.
+    counts = zone_counts(state, group, order) if balance else {}
+    stock = stock_left(ctx)
     vswitch_by_zone = _vswitch_by_zone(ctx, group)
+    now, group_id, config_id = ctx.now, group.id, group.active_configuration_id
+    weight = config.load_balancer_weight if config is not None else 50
+    pending = activity.pending_ids
     for n in range(count):
         zone = _pick_zone([zones[n]] if zones is not None else order, counts, stock, balance)
         if zone is None:
             activity.failed += 1
             continue
-        counts[zone] = counts.get(zone, 0) + 1
+        if balance:
+            counts[zone] = counts.get(zone, 0) + 1
         if stock is not None:
             stock[zone] = stock.get(zone, 0) - 1
-        ecs = create_ecs_instance(state, region=group.region, zone=zone, instance_type=instance_type, now=ctx.now,
+        ecs = create_ecs_instance(state, region=group.region, zone=zone, instance_type=instance_type, now=now,
                                   status="Pending", vswitch_id=vswitch_by_zone.get(zone), created_by_ess=True)
-        ecs.scaling_group_id = group.id
+        ecs.scaling_group_id = group_id
         state.add_instance(ScalingInstanceRecord(
-            instance_id=ecs.instance_id, group_id=group.id, zone=zone, creation_time=ctx.now,
-            creation_type="AutoCreated", seq=state.next_seq(), configuration_id=group.active_configuration_id,
-            load_balancer_weight=config.load_balancer_weight if config is not None else 50, activity_id=activity.id,
+            instance_id=ecs.instance_id, group_id=group_id, zone=zone, creation_time=now,
+            creation_type="AutoCreated", seq=state.next_seq(), configuration_id=config_id,
+            load_balancer_weight=weight, activity_id=activity.id,
         ))
-        activity.pending_ids.append(ecs.instance_id)
+        pending.append(ecs.instance_id)
     activity.capacity_to = activity.capacity_from + len(activity.pending_ids)
     notify(ctx, group.id, "AUTOSCALING:SCALE_OUT_START", activity)
     if activity.pending_ids:
@@ -403,8 +409,10 @@ def ecs_status_changed(ctx: Ctx, instance_id: str) -> None:
 
 def _remove_unhealthy(ctx: Ctx, group: GroupRecord) -> ActivityRecord | None:
     state = ctx.state
-    sick = [i for i in state.group_members(group.id) if i.lifecycle_state == "InService"
-            and i.health_status == "Unhealthy"]
+    members = state.group_members(group.id)
+    if "Unhealthy" not in map(_HEALTH, members):  # the common case, checked in C: nobody is sick
+        return None
+    sick = [i for i in members if i.lifecycle_state == "InService" and i.health_status == "Unhealthy"]
     if not sick:
         return None
     total = len(state.group_instances.get(group.id, {}))

@@ -39,12 +39,16 @@ def normalise_ari(ari: str) -> str:
 
 
 def find_rule_by_ari(ctx: Ctx, ari: str) -> RuleRecord | None:
-    rule_id = ctx.state.rule_by_ari.get(normalise_ari(ari))
+    return _rule_at(ctx, normalise_ari(ari))
+
+
+def _rule_at(ctx: Ctx, normalised_ari: str) -> RuleRecord | None:
+    rule_id = ctx.state.rule_by_ari.get(normalised_ari)
     return ctx.state.rules.get(rule_id) if rule_id is not None else None
 
 
-def _fingerprint(p: Params) -> str:
-    ari = normalise_ari(p.req("ScalingRuleAri"))
+def _fingerprint(ari: str) -> str:
+    """The request fingerprint a ClientToken is bound to: the hash of the normalised ARI."""
     return hashlib.sha256(ari.encode()).hexdigest()
 
 
@@ -82,13 +86,14 @@ def execute_scaling_rule(ctx: Ctx, p: Params) -> dict[str, Any]:
     token = p.get("ClientToken")
     if token is not None and (len(token) > _MAX_TOKEN or not token.isascii()):
         raise ess_error("InvalidParameter", name="ClientToken")
-    fingerprint = _fingerprint(p)
+    ari = normalise_ari(p.req("ScalingRuleAri"))  # normalised once, for the fingerprint and the lookup
+    fingerprint = _fingerprint(ari)
     if token is not None and token in state.tokens:
         seen = state.tokens[token]
         if seen.fingerprint != fingerprint:
             raise ess_error("IdempotentParameterMismatch")
         return {"ScalingActivityId": seen.activity_id}
-    rule = find_rule_by_ari(ctx, p.req("ScalingRuleAri"))
+    rule = _rule_at(ctx, ari)
     if rule is None:
         raise error("InvalidScalingRuleAri.NotFound", ctx.action)
     activity = execute_rule(ctx, rule, cause_prefix="A user executes")

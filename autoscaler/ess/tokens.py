@@ -18,22 +18,22 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 
 from autoscaler.ess.wire import format_timestamp
 
 __all__ = ["MAX_CLIENT_TOKEN_LENGTH", "client_token", "validate_client_token"]
 
 MAX_CLIENT_TOKEN_LENGTH = 64
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)  # json.dumps with these builds one per call
+_SCALARS = (bool, int, float, str)  # a tuple: ``bool | int | float | str`` would build a union per call
 
 
-def _part(value: object) -> list[str]:
+def _part(value: object) -> tuple[str, str]:
     if isinstance(value, datetime):
-        return ["datetime", format_timestamp(value)]
-    if isinstance(value, bool | int | float | str) or value is None:
-        return [type(value).__name__, str(value)]
+        return "datetime", format_timestamp(value)
+    if isinstance(value, _SCALARS) or value is None:
+        return type(value).__name__, str(value)
     raise TypeError(f"client_token: unsupported part type {type(value).__name__}")
 
 
@@ -41,7 +41,11 @@ def client_token(*parts: object) -> str:
     """The 64-character token of ``parts`` (str, int, float, bool, None or aware datetime)."""
     if not parts:
         raise ValueError("client_token: at least one part is required")
-    text = _ENCODER.encode([_part(p) for p in parts])
+    # The compact ASCII JSON of [[type, text], ...], i.e. json.dumps(..., separators=(",", ":"),
+    # ensure_ascii=True), written directly: every item is a pair of strings, which the json
+    # module quotes with encode_basestring_ascii (tested against json.dumps).
+    text = "[" + ",".join([f"[{encode_basestring_ascii(kind)},{encode_basestring_ascii(value)}]"
+                           for kind, value in map(_part, parts)]) + "]"
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 

@@ -64,8 +64,21 @@ M = TypeVar("M", ScalingGroup, ScalingInstance, ScalingActivity, ScalingRule)
 
 
 def _clean(params: Mapping[str, object]) -> dict[str, str]:
-    """Flatten as the client does (``None`` and empty lists are left out)."""
-    return flatten({k: v for k, v in params.items() if v is not None})
+    """Flatten as the client does (``None`` and empty lists are left out).
+
+    The writes of a replay pass only plain ``str`` and ``int`` values, which ``flatten``
+    renders as ``value`` and ``str(value)``: those are rendered here without its generic
+    checks (exact types only: a bool, an enum or a subclass takes ``flatten``).
+    """
+    out: dict[str, str] = {}
+    for name, value in params.items():
+        if type(value) is str:
+            out[name] = value
+        elif type(value) is int:
+            out[name] = str(value)
+        elif value is not None:
+            return flatten({k: v for k, v in params.items() if v is not None})
+    return out
 
 
 class InProcessEss:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -104,3 +106,20 @@ def test_client_tokens_are_deterministic_64_ascii_characters() -> None:
         validate_client_token("x" * 65)
     with pytest.raises(TypeError):
         client_token(object())
+
+
+def test_client_tokens_hash_the_compact_ascii_json_of_the_typed_parts() -> None:
+    # Journaled intents keep their tokens across versions: the hashed text must never change.
+    when = datetime(2024, 1, 1, 0, 5, tzinfo=UTC)
+    assert client_token("asg-1", "cpu", "capacity", 7, when) == (
+        "b49d86312f673e54addc4ac99d77c6cab88ba0de5a16319c89b8a05e27ab01f0")
+
+    def reference(*parts: object) -> str:
+        typed = [["datetime", format_timestamp(p)] if isinstance(p, datetime) else [type(p).__name__, str(p)]
+                 for p in parts]
+        text = json.dumps(typed, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+    eight = datetime(2024, 1, 1, 8, 5, tzinfo=timezone(timedelta(hours=8)))
+    for parts in [("grp \"\u00e9\" \\ \u2713\n\x00\U0001f600", None, True, 2.5, eight), ("[\"a\",\"b\"]", -1, "")]:
+        assert client_token(*parts) == reference(*parts)
