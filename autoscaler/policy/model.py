@@ -248,18 +248,31 @@ class PolicyMemory(NamedTuple):
 EMPTY_MEMORY = PolicyMemory()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupMemory:
-    """The memories of all policies of one group, by policy name."""
+class _GroupMemoryFields(NamedTuple):
+    policies: Mapping[str, PolicyMemory]
 
-    policies: Mapping[str, PolicyMemory] = field(default_factory=lambda: MappingProxyType({}))
 
-    def __post_init__(self) -> None:
-        if type(self.policies) is not MappingProxyType:
-            object.__setattr__(self, "policies", MappingProxyType(dict(self.policies)))
+class GroupMemory(_GroupMemoryFields):
+    """The memories of all policies of one group, by policy name (immutable: a read-only
+    view of a private copy, unless given a read-only view already).
+
+    Every tick makes one or two: a named tuple (keywords only), not a frozen dataclass.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, *, policies: Mapping[str, PolicyMemory] | None = None) -> GroupMemory:
+        if policies is None:
+            policies = _NO_POLICIES
+        elif type(policies) is not MappingProxyType:
+            policies = MappingProxyType(dict(policies))
+        return tuple.__new__(cls, (policies,))
 
     def get(self, name: str) -> PolicyMemory:
         return self.policies.get(name, EMPTY_MEMORY)
+
+
+_NO_POLICIES: Mapping[str, PolicyMemory] = MappingProxyType({})
 
 
 class LimitKind(StrEnum):
