@@ -185,6 +185,8 @@ INSTANCE_STATES = frozenset(
 )
 ACTIVITY_STATES = frozenset({"InProgress", "Successful", "Warning", "Failed", "Rejected"})
 ADJUSTMENT_TYPES = frozenset({"QuantityChangeInCapacity", "PercentChangeInCapacity", "TotalCapacity"})
+_HEALTH_STATES = frozenset({"Healthy", "Unhealthy"})
+_CREATION_TYPES = frozenset({"AutoCreated", "Attached"})  # (both built once: every instance model checks them)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -375,8 +377,8 @@ class ScalingInstance(_WireModel):
 
     def __post_init__(self) -> None:
         _check_choice("lifecycle_state", self.lifecycle_state, INSTANCE_STATES)
-        _check_choice("health_status", self.health_status, frozenset({"Healthy", "Unhealthy"}))
-        _check_choice("creation_type", self.creation_type, frozenset({"AutoCreated", "Attached"}))
+        _check_choice("health_status", self.health_status, _HEALTH_STATES)
+        _check_choice("creation_type", self.creation_type, _CREATION_TYPES)
         _check_aware("creation_time", self.creation_time)
 
 
