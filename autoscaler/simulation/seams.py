@@ -4,9 +4,10 @@
   minute that just ended, in percent; every metric reference of a policy file maps
   onto it (``--policy`` files name Prometheus queries the replay does not have).
 - :class:`DirectRouter`: a :class:`~autoscaler.controller.tick.MetricRouter` that
-  reads that source directly. The live router runs every query as a task with a
-  timeout (a slow Prometheus must not stall a tick); the replay's source answers at
-  once and cannot hang, so the tasks would only cost time.
+  reads that source directly, one sample per tick shared by every reference. The
+  live router runs every query as a task with a timeout (a slow Prometheus must not
+  stall a tick); the replay's source answers at once and cannot hang, so the tasks
+  would only cost time.
 - :class:`ReplayTicker`: :class:`~autoscaler.controller.tick.GroupTicker` with one
   override, :meth:`observe`, which awaits the three Describe calls in sequence
   instead of gathering them. Against the in-process emulator nothing ever waits, so
@@ -69,6 +70,10 @@ class UtilisationSource:
         self.instances = instances
 
     async def query(self, ref: str, *, now: datetime) -> MetricSample:
+        return self.sample()
+
+    def sample(self) -> MetricSample:
+        """The answer to any reference (the source has one signal)."""
         if self.measured_at is None:
             return MetricSample.missing("no minute has ended yet")
         per_instance = self._vector_now() if self._per_instance else None
@@ -92,7 +97,9 @@ class DirectRouter(MetricRouter):
         self._source = source
 
     async def read(self, refs: Sequence[MetricRef], *, now: datetime) -> dict[MetricRef, MetricSample]:
-        return {ref: await self._source.query(ref.key, now=now) for ref in refs}
+        # Every reference reads the one signal, whose answer does not depend on the reference:
+        # one sample for all (what a query per reference would give, without a coroutine each).
+        return dict.fromkeys(refs, self._source.sample()) if refs else {}
 
 
 @dataclass(frozen=True, slots=True)
