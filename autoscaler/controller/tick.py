@@ -117,11 +117,12 @@ class TickReport(NamedTuple):
 
 _NO_CHANGE = Outcome(result=Result.NO_CHANGE)
 _SUPPRESSED = Outcome(result=Result.SUPPRESSED)
+"""The outcomes of a tick that wanted no action (frozen: shared by every such tick)."""
+
 # Members read at every tick, bound once: an Enum class attribute is a metaclass lookup,
 # several times slower than a module global (the tick is a replay's inner loop).
 _NONE = Action.NONE
 _ACTED = frozenset((Result.EXECUTED, Result.SHADOW, Result.NO_CHANGE))
-"""The outcomes of a tick that wanted no action (frozen: shared by every such tick)."""
 
 
 def window_start(now: datetime, interval: timedelta) -> datetime:

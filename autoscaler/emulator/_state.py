@@ -400,8 +400,7 @@ class State:
 
     def new_id(self, prefix: str) -> str:
         """A fresh, never reused id such as ``asg-000000000000000000001f``."""
-        self.seq += 1  # next_seq, inlined: every created instance takes an id
-        return f"{prefix}-{_base36(self.seq, 20)}"
+        return f"{prefix}-{_base36(self.next_seq(), 20)}"
 
     def touch(self, kind: str, record_id: str) -> None:
         """Mark a record written or deleted, for the end-of-action write-through."""
@@ -474,30 +473,21 @@ class State:
             found = table[group_id] = {}
         return found
 
-    # add_instance and drop_instance run once per instance launched or removed: they do what
-    # index() and touch() do, inline.
-
     def add_instance(self, record: ScalingInstanceRecord) -> None:
-        instance_id = record.instance_id
-        self.instances[instance_id] = record
-        members = self.group_instances.get(record.group_id)
-        if members is None:
-            members = self.group_instances[record.group_id] = {}
-        members[instance_id] = None
+        self.instances[record.instance_id] = record
+        self.index(self.group_instances, record.group_id)[record.instance_id] = None
         if record.creation_type == "AutoCreated":
             self.auto_created_count += 1
-        self.dirty.add(("instance", instance_id))
+        self.touch("instance", record.instance_id)
 
     def drop_instance(self, instance_id: str) -> ScalingInstanceRecord | None:
         record = self.instances.pop(instance_id, None)
         if record is None:
             return None
-        members = self.group_instances.get(record.group_id)
-        if members is not None:
-            members.pop(instance_id, None)
+        self.group_instances.get(record.group_id, {}).pop(instance_id, None)
         if record.creation_type == "AutoCreated":
             self.auto_created_count -= 1
-        self.dirty.add(("instance", instance_id))
+        self.touch("instance", instance_id)
         return record
 
     def group_members(self, group_id: str) -> list[ScalingInstanceRecord]:

@@ -36,7 +36,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from autoscaler.clock import Clock, ensure_utc
@@ -200,15 +200,10 @@ class EssService:
 
     def handle(self, action: str, params: Mapping[str, str]) -> dict[str, Any]:
         """Apply one call; return the documented body (no RequestId) or raise EssError."""
-        return self._call(action, params)[0]
+        return self.dispatch(action, params).body
 
     def dispatch(self, action: str, params: Mapping[str, str]) -> Reply:
         """Like :meth:`handle`, with the injected latency for the HTTP front."""
-        body, latency = self._call(action, params)
-        return Reply(body, latency)
-
-    def _call(self, action: str, params: Mapping[str, str]) -> tuple[dict[str, Any], float]:
-        """The body and the injected latency of one call (in-process callers skip the Reply)."""
         injection = self._faults.before(action, params)
         if injection.error is not None:
             raise injection.error
@@ -228,12 +223,11 @@ class EssService:
             self._flush()
         if self._faults.after(action, params):
             raise ResponseLost(action)
-        return body, injection.latency
+        return Reply(body, injection.latency)
 
     def advance(self, now: datetime) -> int:
         """Apply every event due at or before ``now`` in time order; return how many ran."""
-        if now.tzinfo is not UTC:  # ensure_utc returns a UTC time as it is: the call is skipped
-            now = ensure_utc(now, field="now")
+        now = ensure_utc(now, field="now")
         if self._nothing_due(now):  # the common case of a replay's reads: no handler, nothing to write
             return 0
         try:

@@ -103,6 +103,14 @@ def flatten(params: Mapping[str, object]) -> dict[str, str]:
 def _flatten_into(out: dict[str, str], name: str, value: object) -> None:
     if value is None:
         return
+    # Plain strings and ints first (most parameters): what wire_value gives them, without the
+    # abstract-class checks (exact types: a bool, an enum or a subclass goes the long way).
+    if type(value) is str:
+        out[name] = value
+        return
+    if type(value) is int:
+        out[name] = str(value)
+        return
     if isinstance(value, Mapping):
         for key, item in value.items():
             _flatten_into(out, f"{name}.{key}", item)

@@ -64,14 +64,10 @@ def read_metric(
         return math.nan, _STALE
     vector = sample.per_instance
     if vector:
-        not_serving = snapshot.not_serving
-        if statistic is _AVERAGE and not not_serving:  # the common case: a group at rest
-            value = _average(vector.values(), len(vector))
-        else:
-            reduced = _reduce(vector, statistic, not_serving)
-            if reduced is None:
-                return math.nan, _NO_SERVING
-            value = reduced
+        reduced = _reduce(vector, statistic, snapshot.not_serving)
+        if reduced is None:
+            return math.nan, _NO_SERVING
+        value = reduced
     elif sample.value is not None:
         value = sample.value
     else:
@@ -109,10 +105,12 @@ def _average(values: Iterable[float], count: int) -> float:
 def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: frozenset[str]) -> float | None:
     if statistic is Statistic.SUM:
         return math.fsum(vector.values())
+    if statistic is _AVERAGE and not not_serving and vector:  # a group at rest: no list to build
+        return _average(vector.values(), len(vector))
     values = list(vector.values()) if not not_serving else [v for k, v in vector.items() if k not in not_serving]
     if not values:
         return None
-    if statistic is Statistic.AVERAGE:
+    if statistic is _AVERAGE:
         return _average(values, len(values))
     if any(map(math.isnan, values)):
         return math.nan

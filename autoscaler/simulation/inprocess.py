@@ -64,21 +64,8 @@ M = TypeVar("M", ScalingGroup, ScalingInstance, ScalingActivity, ScalingRule)
 
 
 def _clean(params: Mapping[str, object]) -> dict[str, str]:
-    """Flatten as the client does (``None`` and empty lists are left out).
-
-    The writes of a replay pass only plain ``str`` and ``int`` values, which ``flatten``
-    renders as ``value`` and ``str(value)``: those are rendered here without its generic
-    checks (exact types only: a bool, an enum or a subclass takes ``flatten``).
-    """
-    out: dict[str, str] = {}
-    for name, value in params.items():
-        if type(value) is str:
-            out[name] = value
-        elif type(value) is int:
-            out[name] = str(value)
-        elif value is not None:
-            return flatten({k: v for k, v in params.items() if v is not None})
-    return out
+    """Flatten as the client does (``None`` and empty lists are left out)."""
+    return flatten({k: v for k, v in params.items() if v is not None})
 
 
 class InProcessEss:
@@ -113,8 +100,6 @@ class InProcessEss:
         self._instances: dict[str, tuple[tuple[Any, ...], ScalingInstance]] = {}
         # (group, page) -> (generation, the history cut used, the oldest start listed, the models)
         self._newest: dict[tuple[str, int], tuple[int, datetime, datetime | None, list[ScalingActivity]]] = {}
-        # group -> (generation, from when, until when) a tick's page of activities holds
-        self._tick_page: dict[str, tuple[int, datetime, datetime | None]] = {}
 
     def __repr__(self) -> str:
         return f"InProcessEss({self.service!r})"
@@ -265,21 +250,21 @@ class InProcessEss:
         are then counted in :attr:`calls` as answered, and the caller reuses what it derived.
 
         Only with ``exclusive`` (else False): the models change only with the generation,
-        and the activity page also with the history cut (as :meth:`_newest_activities`,
-        which records until when the tick's page holds).
+        and the activity page also with the history cut (as :meth:`_newest_activities`).
         """
-        if not self._exclusive or self._current() != generation:
+        if not self._exclusive or self._activity_page is None or self._current() != generation:
             return False
-        page = self._tick_page.get(group_id)
+        # The tick reads its activities with limit=50 (DEFAULT_ACTIVITY_PAGE): the page it got.
+        cached = self._newest.get((group_id, min(DEFAULT_ACTIVITY_PAGE, self._activity_page)))
         listed = self._lists.get(group_id)
         group = self._groups.get(group_id)
-        if page is None or page[0] != generation or listed is None or listed[0] != generation \
-                or group is None or group[0] != generation:
+        now = self._settled_at  # the time _current advanced to
+        if cached is None or cached[0] != generation or listed is None or listed[0] != generation \
+                or group is None or group[0] != generation or now is None:
             return False
-        now = self._settled_at  # set by _current
-        if now is None or now < page[1] or (page[2] is not None and now > page[2]):
+        if not _page_holds(cached, now - self._history):
             return False
-        self._repeats += 1
+        self._repeats += 1  # the three reads, counted as answered (see :attr:`calls`)
         return True
 
     def _history_since(self) -> datetime:
@@ -301,14 +286,7 @@ class InProcessEss:
         found = self.service.scaling_activities(group_id, limit=page)
         starts = [a.start_time for a in found if a.start_time is not None]
         if len(starts) == len(found):  # (a model without a start time is never reused)
-            oldest = min(starts, default=None)
-            self._newest[(group_id, page)] = (generation, since, oldest, found)
-            if page == min(DEFAULT_ACTIVITY_PAGE, self._activity_page or page):
-                # The tick reads limit=50 (DEFAULT_ACTIVITY_PAGE): the page it gets holds until
-                # the history cut passes its oldest start (:func:`_page_holds`), i.e. while
-                # now <= oldest + the history (and the clock has not gone back).
-                self._tick_page[group_id] = (generation, since + self._history,
-                                             None if oldest is None else oldest + self._history)
+            self._newest[(group_id, page)] = (generation, since, min(starts, default=None), found)
         return list(found)
 
     async def describe_scaling_rules(

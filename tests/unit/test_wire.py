@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -28,6 +29,15 @@ def test_lists_flatten_to_name_dot_n_and_structures_to_name_dot_n_dot_field() ->
                     "Force": True})
     assert flat == {"InstanceId.1": "i-1", "InstanceId.2": "i-2", "DataDisk.1.Size": "40",
                     "DataDisk.1.Category": "cloud", "Force": "true"}
+
+
+def test_flatten_renders_str_subclasses_and_enums_by_their_wire_value() -> None:
+    class Policy(str, enum.Enum):  # noqa: UP042 (on purpose: a str subclass whose str() is not its value)
+        BALANCE = "BALANCE"
+
+    flat = flatten({"MultiAZPolicy": Policy.BALANCE, "Name": "web", "MaxSize": 5})
+    assert flat == {"MultiAZPolicy": "BALANCE", "Name": "web", "MaxSize": "5"}
+    assert all(type(v) is str for v in flat.values())
 
 
 def test_times_use_the_two_ess_formats_in_utc() -> None:
