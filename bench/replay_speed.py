@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import sys
 import time
@@ -59,6 +60,8 @@ def _record(case: str, trace: Trace, walls: list[float], **extra: object) -> dic
         "median_seconds": round(wall, 3), "minutes_per_second": round(minutes / wall),
         "month_seconds": round(MONTH * wall / minutes, 3),
         "load_1min": round(os.getloadavg()[0], 2),  # the machine's load as the case ended (shared machines)
+        # Which interpreter: builds differ by a fifth on this replay (docs/benchmarks.md, "Which interpreter").
+        "python": f"{platform.python_version()} ({sys.base_prefix})",
         **extra,
     }
 
