@@ -98,7 +98,8 @@ class MetricRouter:
 class TickReport(NamedTuple):
     """What one tick saw, decided and did (for logs, metrics, the live view, replays).
 
-    A named tuple (built once per tick; build it with keywords), like the policy's records.
+    A named tuple (built once per tick, positionally there; elsewhere build it with keywords),
+    like the policy's records.
     """
 
     group_id: str
@@ -229,5 +230,5 @@ class GroupTicker:
         if memory != self._memory:  # a write (fsync) only when the memory changed
             self._state.save_group_memory(gid, memory, now)
         self._memory = memory
-        return TickReport(group_id=gid, now=now, view=view, samples=samples, decision=decision,
-                          outcome=outcome, gate=gate, care=care)
+        # Positional (every tick makes one): group_id, now, view, samples, decision, outcome, gate, care.
+        return TickReport(gid, now, view, samples, decision, outcome, gate, care)

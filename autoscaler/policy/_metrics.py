@@ -37,7 +37,7 @@ class Statistic(StrEnum):
     SUM = "Sum"
 
 
-_AVERAGE = Statistic.AVERAGE
+_AVERAGE, _SUM, _MINIMUM = Statistic.AVERAGE, Statistic.SUM, Statistic.MINIMUM
 
 
 class MetricKind(StrEnum):
@@ -103,7 +103,7 @@ def _average(values: Iterable[float], count: int) -> float:
 
 
 def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: frozenset[str]) -> float | None:
-    if statistic is Statistic.SUM:
+    if statistic is _SUM:
         return math.fsum(vector.values())
     if statistic is _AVERAGE and not not_serving and vector:  # a group at rest: no list to build
         return _average(vector.values(), len(vector))
@@ -114,6 +114,6 @@ def _reduce(vector: Mapping[str, float], statistic: Statistic, not_serving: froz
         return _average(values, len(values))
     if any(map(math.isnan, values)):
         return math.nan
-    if statistic is Statistic.MINIMUM:
+    if statistic is _MINIMUM:
         return min(values)
     return max(values)

@@ -135,7 +135,7 @@ class TargetTrackingPolicy:
             ratio = raw / active if active else (math.inf if raw > 0 else 1.0)
             in_band = abs(ratio - 1.0) <= self.tolerance + _EPSILON
             if in_band:
-                limits.append(Limit(_TOLERANCE, _in_band_text(label, ratio)))
+                limits.append(_in_band_limit(label, ratio))
             wanted = active if in_band else ceil_tolerant(raw)
             if best is None or wanted > best[0]:
                 best = (wanted, metric, value, in_band, basis)
@@ -209,9 +209,9 @@ class TargetTrackingPolicy:
         return target
 
 
-# The explanation texts are memoised: a metric held on the evaluation grid (a 5-minute
-# series read every minute) or a group at rest repeats them, and formatting floats is a
-# sizable part of an evaluation.
+# The explanation texts (and the in-band limit holding one) are memoised: a metric held on
+# the evaluation grid (a 5-minute series read every minute) or a group at rest repeats
+# them, and formatting floats is a sizable part of an evaluation.
 
 
 @functools.lru_cache(maxsize=4096)
@@ -224,8 +224,8 @@ def _formula(utilization: bool, basis: int, value: float, target_text: str, tole
 
 
 @functools.lru_cache(maxsize=4096)
-def _in_band_text(label: str, ratio: float) -> str:
-    return f"{label}: ratio {ratio:.3f} in the band"
+def _in_band_limit(label: str, ratio: float) -> Limit:
+    return Limit(_TOLERANCE, f"{label}: ratio {ratio:.3f} in the band")
 
 
 def _remember(memory: PolicyMemory, snapshot: GroupSnapshot, desired: int, limit: ScaleInLimit) -> PolicyMemory:

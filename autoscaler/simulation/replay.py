@@ -69,6 +69,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 GRID = 60
 REMOVAL_POLICIES = ("NewestInstance", "OldestScalingConfiguration")
+_NONE = Action.NONE  # read every minute: bound once (an Enum class attribute is a metaclass lookup)
 Progress = Callable[[int, int], None]
 """Called as ``progress(done_minutes, total_minutes)`` now and then during a replay."""
 
@@ -283,7 +284,7 @@ def _ignore_view(view: GroupView) -> None:
 
 def _record(report: TickReport, minute: int) -> DecisionRecord | None:
     decision = report.decision
-    if decision.action is Action.NONE:
+    if decision.action is _NONE:
         return None
     outcome = report.outcome
     reason = decision.summary
