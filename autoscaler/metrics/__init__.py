@@ -17,7 +17,14 @@ them.
 from autoscaler.metrics._aggregate import Aggregate
 from autoscaler.metrics._prom_settings import BasicAuth, PrometheusSettings
 from autoscaler.metrics._range import RangeResult
-from autoscaler.metrics._sample import MetricSample, MetricsError, MetricSource, SampleStatus, frozen_vector
+from autoscaler.metrics._sample import (
+    MetricSample,
+    MetricsError,
+    MetricSource,
+    SampleStatus,
+    frozen_vector,
+    uniform_vector,
+)
 from autoscaler.metrics.concurrent import query_all
 from autoscaler.metrics.file import FileSource
 from autoscaler.metrics.prometheus import PrometheusSource
@@ -39,4 +46,5 @@ __all__ = [
     "WorkloadShape",
     "frozen_vector",
     "query_all",
+    "uniform_vector",
 ]

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from autoscaler.clock import ensure_utc
 
-__all__ = ["MetricSample", "MetricSource", "MetricsError", "SampleStatus", "frozen_vector"]
+__all__ = ["MetricSample", "MetricSource", "MetricsError", "SampleStatus", "frozen_vector", "uniform_vector"]
 
 
 class MetricsError(ValueError):
@@ -75,7 +75,19 @@ def frozen_vector(values: Mapping[str, float]) -> Mapping[str, float]:
         return _EMPTY
     copy = dict(values)
     _check_finite(copy)
-    frozen = MappingProxyType(copy)
+    return _mark_checked(MappingProxyType(copy))
+
+
+def uniform_vector(instances: Iterable[str], value: float) -> Mapping[str, float]:
+    """:func:`frozen_vector` of ``value`` for every one of ``instances`` (one figure measured
+    on all of them), checking the value once rather than once per instance."""
+    if not math.isfinite(value):
+        raise ValueError(f"per_instance: must be finite (got {value})")
+    copy = dict.fromkeys(instances, value)
+    return _mark_checked(MappingProxyType(copy)) if copy else _EMPTY
+
+
+def _mark_checked(frozen: Mapping[str, float]) -> Mapping[str, float]:
     _checked[0] = frozen
     return frozen
 

@@ -38,7 +38,7 @@ from typing import Any
 from autoscaler.controller.snapshot import GroupView, observe
 from autoscaler.controller.tick import GroupTicker, MetricRouter
 from autoscaler.ess.model import ScalingActivity, ScalingGroup, ScalingInstance
-from autoscaler.metrics import MetricSample, frozen_vector
+from autoscaler.metrics import MetricSample, uniform_vector
 from autoscaler.policy.model import MetricRef
 from autoscaler.policy.model import MetricSource as SourceKind
 
@@ -85,7 +85,7 @@ class UtilisationSource:
         cached = self._vector
         if cached is None or cached[0] != self.value or cached[1] is not self.instances:
             cached = self._vector = (self.value, self.instances,
-                                     frozen_vector(dict.fromkeys(self.instances, self.value)))
+                                     uniform_vector(self.instances, self.value))
         return cached[2]
 
 

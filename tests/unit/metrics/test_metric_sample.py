@@ -8,7 +8,14 @@ from types import MappingProxyType
 
 import pytest
 
-from autoscaler.metrics import MetricSample, MetricSource, SampleStatus, SyntheticWorkload, frozen_vector
+from autoscaler.metrics import (
+    MetricSample,
+    MetricSource,
+    SampleStatus,
+    SyntheticWorkload,
+    frozen_vector,
+    uniform_vector,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -70,6 +77,21 @@ def test_frozen_vector_is_a_checked_read_only_copy_shared_by_samples() -> None:
         vector["i-1"] = 0.0  # type: ignore[index]
     with pytest.raises(ValueError, match=r"per_instance\['i-3'\]"):
         frozen_vector(values)
+
+
+def test_uniform_vector_is_frozen_vector_of_one_value_for_every_instance() -> None:
+    ids = ("i-1", "i-2", "i-3")
+    vector = uniform_vector(ids, 42.5)
+    assert vector == frozen_vector(dict.fromkeys(ids, 42.5))
+    assert list(vector) == list(ids)  # the instances' order is kept
+    sample = MetricSample.ok(42.5, timestamp=None, per_instance=vector)
+    assert sample.per_instance is vector  # checked once, shared uncopied
+    with pytest.raises(TypeError):
+        vector["i-1"] = 0.0  # type: ignore[index]
+    assert uniform_vector((), 42.5) == {}
+    for bad in (math.nan, math.inf):
+        with pytest.raises(ValueError, match="per_instance: must be finite"):
+            uniform_vector(ids, bad)
 
 
 def test_a_callers_own_read_only_view_is_checked_every_time() -> None:
