@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,34 @@ def test_models_are_frozen_and_keyword_only() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="start_time"):
         ScalingActivity(scaling_activity_id="a", start_time=datetime(2024, 1, 1))
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: such a datetime is naive too."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("lifecycle_state", "Running"), ("health_status", "Sick"), ("creation_type", "Borrowed"),
+    ("creation_time", datetime(2024, 1, 1)), ("creation_time", datetime(2024, 1, 1, tzinfo=_NoOffset())),
+])
+def test_an_instance_model_names_its_bad_field(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        ScalingInstance(instance_id="i-1", **{field: value})  # type: ignore[arg-type]
+
+
+def test_an_instance_model_takes_every_documented_value_and_absent_ones() -> None:
+    created = datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=8)))
+    for state in ("Pending", "Pending:Wait", "InService", "Standby", "Protected", "Removing", "Removing:Wait",
+                  "Detaching", None):
+        for health in ("Healthy", "Unhealthy", None):
+            for creation in ("AutoCreated", "Attached", None):
+                model = ScalingInstance(instance_id="i-1", lifecycle_state=state, health_status=health,
+                                        creation_type=creation, creation_time=created)
+                assert (model.lifecycle_state, model.health_status, model.creation_type) == (state, health, creation)
+    assert ScalingInstance(instance_id="i-1").creation_time is None
 
 
 def test_times_use_minutes_unless_seconds_matter() -> None:
