@@ -54,8 +54,9 @@ class SampleStatus(enum.Enum):
 _OK = SampleStatus.OK  # bound once: read at every sample
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 _checked: list[Mapping[str, float] | None] = [None]
-"""The last mapping :func:`frozen_vector` made: a read-only view of a private copy whose
-values were found finite, so a sample given the very same view need not check again."""
+"""The last mapping :func:`frozen_vector` or :func:`uniform_vector` made: a read-only view
+of a private copy whose values were found finite, so a sample given the very same view
+need not check again."""
 
 
 def _check_finite(values: Mapping[str, float]) -> None:
@@ -126,7 +127,7 @@ class MetricSample(_SampleFields):
         if per_instance is None or not per_instance:
             per_instance = _EMPTY
         elif per_instance is _checked[0]:
-            pass  # made (and checked) by frozen_vector
+            pass  # made (and checked) by frozen_vector or uniform_vector
         elif not isinstance(per_instance, MappingProxyType):
             per_instance = frozen_vector(per_instance)
         else:
